@@ -1,0 +1,1 @@
+"""Plumbing shared by every layer: durations, percents, HTTP and subprocess seams."""

@@ -1,0 +1,84 @@
+"""The one place safeship starts external programs.
+
+Gates receive a :class:`CommandRunner` instead of calling :mod:`subprocess` themselves, so tests
+can inject a runner and every call has a timeout and a bounded output size.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from safeship.errors import ToolUnavailable
+
+_MAX_OUTPUT = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a finished program returned."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class CommandRunner(Protocol):
+    """Runs a program and returns its result; raises :class:`ToolUnavailable` if it cannot."""
+
+    def __call__(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        timeout_s: float = 300.0,
+        env: Mapping[str, str] | None = None,
+        shell: bool = False,
+    ) -> CommandResult: ...
+
+
+def which(program: str) -> str | None:
+    """Locate ``program`` on PATH."""
+    return shutil.which(program)
+
+
+def run_command(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    timeout_s: float = 300.0,
+    env: Mapping[str, str] | None = None,
+    shell: bool = False,
+) -> CommandResult:
+    """Run ``argv`` (or, with ``shell=True``, the single command string in it) to completion."""
+    args: str | list[str] = argv[0] if shell else list(argv)
+    try:
+        completed = subprocess.run(  # noqa: S603 - argv comes from the user's own config
+            args,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout_s,
+            env=dict(env) if env is not None else None,
+            shell=shell,  # noqa: S602 - `command:` in gates.yaml is a shell line by design
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError as exc:
+        raise ToolUnavailable(
+            f"program not found: {argv[0]}", hint="install it or put it on PATH"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ToolUnavailable(f"{' '.join(argv)} did not finish within {timeout_s:g}s") from exc
+    except OSError as exc:
+        raise ToolUnavailable(f"could not start {argv[0]}: {exc}") from exc
+    return CommandResult(
+        tuple(argv), completed.returncode, completed.stdout[:_MAX_OUTPUT],
+        completed.stderr[:_MAX_OUTPUT],
+    )

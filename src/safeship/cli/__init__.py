@@ -1,0 +1,1 @@
+"""The command-line face of safeship (Typer). Only this package and ``report`` print."""

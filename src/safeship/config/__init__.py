@@ -1,0 +1,1 @@
+"""YAML configuration -> validated models, with every problem located at ``file:line:column``."""

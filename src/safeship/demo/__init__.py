@@ -1,0 +1,1 @@
+"""The self-contained demo: a sample service, a tiny error-budget endpoint, and the script."""

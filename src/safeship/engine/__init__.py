@@ -1,0 +1,1 @@
+"""Orchestration against interfaces only: the gate pipeline, risk policy and the clock."""

@@ -1,0 +1,1 @@
+"""Gate backends: one module per YAML ``type:``, each behind :mod:`safeship.gates.interface`."""

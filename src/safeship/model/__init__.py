@@ -1,0 +1,1 @@
+"""Frozen dataclasses and enums shared by every layer: verdicts, findings, gate and run results."""
