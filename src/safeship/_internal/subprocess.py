@@ -58,7 +58,7 @@ def run_command(
     """Run ``argv`` (or, with ``shell=True``, the single command string in it) to completion."""
     args: str | list[str] = argv[0] if shell else list(argv)
     try:
-        completed = subprocess.run(  # noqa: S603 - argv comes from the user's own config
+        completed = subprocess.run(
             args,
             cwd=cwd,
             capture_output=True,
@@ -66,7 +66,7 @@ def run_command(
             errors="replace",
             timeout=timeout_s,
             env=dict(env) if env is not None else None,
-            shell=shell,  # noqa: S602 - `command:` in gates.yaml is a shell line by design
+            shell=shell,
             check=False,
             stdin=subprocess.DEVNULL,
         )

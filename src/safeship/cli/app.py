@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
-import click
 import typer
 
 from safeship import __version__
@@ -91,15 +90,17 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=args, prog_name="safeship", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        exc.show()
-        return ExitCode.USAGE
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        return ExitCode.USAGE
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         stderr_console().print("interrupted", markup=False)
         return ExitCode.INTERRUPTED
+    except typer.TyperException as exc:
+        # Bad arguments: Typer/Click already phrased the message and the usage line.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            stderr_console().print(f"error: {exc}", markup=False)
+        return ExitCode.USAGE
     except SafeshipError as exc:
         return _report(exc)
     except Exception as exc:

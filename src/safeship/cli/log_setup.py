@@ -1,4 +1,4 @@
-"""Logging for the CLI: readable lines by default, one JSON object per line with --log-format json."""
+"""CLI logging: readable lines by default, one JSON object per line with --log-format json."""
 
 from __future__ import annotations
 

@@ -12,13 +12,14 @@ from safeship.errors import UsageError
 
 
 def stdout_console() -> Console:
-    """A console on stdout; colour only on a terminal."""
-    return Console(highlight=False, soft_wrap=False)
+    """A console on stdout; colour only on a terminal, and no hard wrapping of long lines."""
+    width = None if sys.stdout.isatty() else 160
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def stderr_console() -> Console:
     """A console on stderr, for progress and errors."""
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def is_interactive() -> bool:

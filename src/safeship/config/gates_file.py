@@ -26,6 +26,7 @@ from safeship.config.yaml_source import PathKey, YamlDocument, format_path, read
 from safeship.errors import ConfigError, ConfigProblem
 from safeship.model.enums import FailAction
 
+
 class OptionsResolver(Protocol):
     """Finds the options model of a gate type; implemented by the registry."""
 

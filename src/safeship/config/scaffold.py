@@ -97,7 +97,8 @@ def render_gates(facts: ProjectFacts) -> str:
             "pytest": "pytest --cov --cov-report=json",
             "unittest": "coverage run -m unittest && coverage json",
         }.get(facts.test_runner or "", "your test runner with a coverage report")
-        coverage = (f"  - name: unit_test\n    gates:\n      # produce the report first: {produce}\n"
+        coverage = (f"  - name: unit_test\n    gates:\n"
+                    f"      # produce the report first: {produce}\n"
                     f"      - type: coverage\n        report: {facts.coverage_report}\n"
                     "        minimum: 80%\n        fail_on_below: true\n")
     else:
@@ -133,6 +134,11 @@ stages:
 """
 
 
+ERROR_RATE_QUERY = (
+    'sum(rate(http_requests_total{status=~\\"5..\\"}[2m])) / sum(rate(http_requests_total[2m]))'
+)
+
+
 def render_canary(facts: ProjectFacts) -> str:
     """The text of ``canary-analysis.yaml``: the guide's template for this service."""
     return f"""\
@@ -153,7 +159,7 @@ spec:
       duration: 30m
   metrics:
     - name: error_rate
-      query: "sum(rate(http_requests_total{{status=~\\"5..\\"}}[2m])) / sum(rate(http_requests_total[2m]))"
+      query: "{ERROR_RATE_QUERY}"
       threshold:
         max_increase_ratio: 2.0 # canary cannot be 2x worse
     - name: latency_p95

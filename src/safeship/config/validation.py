@@ -127,7 +127,7 @@ def problems_from(
 
 def _is_tag(part: str) -> bool:
     # pydantic inserts validator/union tags such as "function-after[...]" into locations.
-    return "[" in part and part.endswith("]") or part.startswith(("function-", "tagged-union"))
+    return ("[" in part and part.endswith("]")) or part.startswith(("function-", "tagged-union"))
 
 
 def validate_model(

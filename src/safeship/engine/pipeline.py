@@ -195,8 +195,8 @@ class PipelineEngine:
         policy = self._policy_results(facts, types)
         if policy:
             stage_result = StageResult(POLICY_STAGE, tuple(policy))
-            for result in policy:
-                self.observer.gate_finished(result)
+            for policy_result in policy:
+                self.observer.gate_finished(policy_result)
             results.append(stage_result)
             self.observer.stage_finished(stage_result)
         all_gates = [g for s in results for g in s.gates]
@@ -272,13 +272,14 @@ class PipelineEngine:
         return StageResult(stage.name, gates, skipped=True)
 
     def _policy_results(self, facts: RunFacts, configured: set[str]) -> list[GateResult]:
-        results = []
         risk = facts.risk
-        for requirement in missing_requirements(risk, configured):
-            results.append(self._policy_failure(
+        results = [
+            self._policy_failure(
                 f"mandatory:{requirement.any_of[0]}", FailAction.BLOCK,
                 f"risk '{risk}' requires the {requirement.name} gate, which gates.yaml lacks",
-                requirement.advice()))
+                requirement.advice())
+            for requirement in missing_requirements(risk, configured)
+        ]
         if not facts.full_run:
             return results
         if needs_canary(risk) and facts.canary_duration_s is None:
