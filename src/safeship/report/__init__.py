@@ -1,0 +1,30 @@
+"""Report writers: turn a finished ``PipelineRun`` into text for people, CI systems and viewers.
+
+Every writer is a pure function of the run; the CLI picks one and writes its string to stdout or
+``--output FILE``. Nothing here reads configuration, so no secret from it can leak into a report.
+
+- ``render_json`` / ``render_runs_json``: the stable ``safeship.pipeline-run/v1`` JSON document.
+- ``render_junit``: JUnit XML for GitLab and Jenkins.
+- ``render_sarif``: SARIF 2.1.0 for GitHub code scanning.
+- ``render_github``: GitHub Actions workflow-command annotations.
+- ``render_table`` / ``render_history``: Rich tables on a console; ``render_plain``: plain text.
+"""
+
+from __future__ import annotations
+
+from safeship.report.github import render_github
+from safeship.report.json_report import render_json, render_runs_json
+from safeship.report.junit import render_junit
+from safeship.report.sarif import render_sarif
+from safeship.report.table import render_history, render_plain, render_table
+
+__all__ = [
+    "render_github",
+    "render_history",
+    "render_json",
+    "render_junit",
+    "render_plain",
+    "render_runs_json",
+    "render_sarif",
+    "render_table",
+]
