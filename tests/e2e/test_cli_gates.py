@@ -146,7 +146,7 @@ def test_unreachable_endpoint_is_exit_3(cli: CliRunner, sample_repo: Path) -> No
     gates.write_text(gates.read_text() + (
         "  - name: pre_deploy_slo\n    type: api_call\n"
         "    endpoint: \"http://127.0.0.1:9/budget\"\n    condition: \"budget_remaining > 0.05\"\n"
-        "    retries: 0\n    timeout: 1\n"))
+        "    retries: 0\n    request_timeout: 1\n"))
     result = cli("gates", "run", "-C", str(sample_repo), "--format", "json")
     assert result.code == 3
     slo = json.loads(result.out)["stages"][-1]["gates"][0]
