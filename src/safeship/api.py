@@ -209,9 +209,10 @@ def run_gates(
 ) -> PipelineRun:
     """Run the gate pipeline of ``project`` and, when a store is given, record it."""
     risk = risk or project.risk
+    clock = clock or SystemClock()
     commit = commit if commit is not None else detect_commit(project.root)
     ctx = GateContext(project_root=project.root, service=project.service_name, risk=risk,
-                      commit=commit, env=dict(os.environ), **dict(context_overrides or {}))
+                      commit=commit, sleep=clock.sleep, **dict(context_overrides or {}))
     planned = plan_stages(project, risk, stages)
     full_run = not stages
 
@@ -230,12 +231,12 @@ def run_gates(
         canary_duration_s=project.canary.total_duration_s if project.canary else None,
         full_run=full_run,
     )
-    engine = PipelineEngine(ctx, clock=clock or SystemClock(), max_workers=max_workers,
+    engine = PipelineEngine(ctx, clock=clock, max_workers=max_workers,
                             approvals=lookup, observer=observer)
     run = engine.run(planned, facts, keep_going=keep_going,
                      configured_types=project.gates.gate_types())
     if store is not None:
-        record_run(store, run, clock or SystemClock())
+        record_run(store, run, clock)
     return run
 
 

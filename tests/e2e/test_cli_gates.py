@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
 import pytest
+from defusedxml import ElementTree as ET
 
 from tests.e2e.conftest import CliRunner, fix_lint
 

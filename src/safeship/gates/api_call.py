@@ -14,7 +14,6 @@ A condition that is false fails the gate with ``fail_message``.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -150,7 +149,7 @@ class ApiCallGate(Gate[ApiCallOptions]):
         with ctx.http(options.request_timeout) as client:
             for attempt in range(1, attempts + 1):
                 if attempt > 1:
-                    time.sleep(self.retry_pause_s)
+                    ctx.sleep(self.retry_pause_s)
                 try:
                     status, reason, body = _get(client, options.endpoint, headers)
                 except httpx.TimeoutException:

@@ -24,7 +24,7 @@ from typing import ClassVar
 from pydantic import Field, ValidationInfo, field_validator
 
 from safeship.errors import GateCannotRun
-from safeship.gates.interface import Gate, GateContext, GateOptions
+from safeship.gates.interface import Gate, GateContext, GateOptions, command_check
 from safeship.model.enums import FailAction, Severity
 from safeship.model.results import Finding, GateCheck
 
@@ -41,8 +41,6 @@ DEFAULT_EXCLUDE = (
     ".eggs",
 )
 _MAX_WARNINGS = 200
-_OUTPUT_LINES = 20
-_OUTPUT_LINE_WIDTH = 300
 
 
 class CompileOptions(GateOptions):
@@ -106,7 +104,7 @@ class CompileGate(Gate[CompileOptions]):
     def evaluate(self, ctx: GateContext) -> GateCheck:
         """Compile the project; see the module docstring."""
         if self.options.command is not None:
-            return _run_command_check(ctx, self.options.command)
+            return command_check(ctx, self.options.command, "build-command")
         files = sorted(self._python_files(ctx))
         if not files:
             raise GateCannotRun(
@@ -118,7 +116,7 @@ class CompileGate(Gate[CompileOptions]):
         errors: list[Finding] = []
         notes: list[Finding] = []
         for path in files:
-            shown = _relative(path, ctx.project_root)
+            shown = ctx.relative(path)
             error, file_warnings = compile_file(path, shown)
             if error is not None:
                 errors.append(error)
@@ -251,32 +249,6 @@ def _syntax_finding(exc: SyntaxError, shown: str) -> Finding:
     return Finding(rule, message, Severity.ERROR, shown, line, column)
 
 
-def _relative(path: Path, root: Path) -> str:
-    for base in (root, root.resolve()):
-        try:
-            return path.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
 
 
-def _first_lines(text: str, count: int = _OUTPUT_LINES) -> str:
-    """The first ``count`` non-blank lines of ``text``, each cut to a readable width."""
-    lines = [line.rstrip()[:_OUTPUT_LINE_WIDTH] for line in text.splitlines() if line.strip()]
-    more = len(lines) - count
-    shown = "\n".join(lines[:count])
-    return f"{shown}\n... ({more} more lines)" if more > 0 else shown or "(no output)"
 
-
-def _run_command_check(ctx: GateContext, command: str) -> GateCheck:
-    env = {**os.environ, **ctx.env} if ctx.env else None
-    # `command:` in gates.yaml is a shell line by design; it comes from the project itself.
-    result = ctx.run([command], cwd=ctx.project_root, env=env, shell=True)  # noqa: S604
-    output = "\n".join(part for part in (result.stdout, result.stderr) if part.strip())
-    if result.returncode == 0:
-        return GateCheck.passed(f"`{command}` exited 0", exit_code=0)
-    return GateCheck.failed(
-        f"`{command}` exited {result.returncode}",
-        (Finding("build-command", _first_lines(output)),),
-        exit_code=result.returncode,
-    )

@@ -132,7 +132,7 @@ class CoverageGate(Gate[CoverageOptions]):
         """Judge the report; see the module docstring."""
         options = self.options
         path = self._find_report(ctx)
-        shown = _relative(path, ctx.project_root)
+        shown = ctx.relative(path)
         report = read_report(path, options.format, shown)
         minimum = _exact(options.minimum)
         rate = report.rate
@@ -396,11 +396,3 @@ def format_ranges(numbers: Iterable[int], limit: int = _MAX_RANGES) -> str:
         parts.append(f"... ({len(ranges) - limit} more)")
     return ", ".join(parts)
 
-
-def _relative(path: Path, root: Path) -> str:
-    for base in (root, root.resolve()):
-        try:
-            return path.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()

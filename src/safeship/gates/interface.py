@@ -15,18 +15,21 @@ Rules every backend follows:
 
 from __future__ import annotations
 
+import os
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from safeship._internal.excerpts import first_lines
 from safeship._internal.http import HttpClientFactory, default_client_factory
 from safeship._internal.subprocess import CommandRunner, run_command
 from safeship.model.enums import FailAction, RiskLevel
-from safeship.model.results import GateCheck
+from safeship.model.results import Finding, GateCheck
 
 
 class GateOptions(BaseModel):
@@ -49,11 +52,41 @@ class GateContext:
     risk: RiskLevel = RiskLevel.MEDIUM
     commit: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    sleep: Callable[[float], None] = time.sleep
+    """How a gate waits (between retries); the engine passes its clock's sleep."""
 
     def resolve(self, path: str | Path) -> Path:
         """``path`` made absolute against the project root."""
         candidate = Path(path)
         return candidate if candidate.is_absolute() else self.project_root / candidate
+
+    def relative(self, path: str | Path) -> str:
+        """``path`` relative to the project root (forward slashes) when inside it, else as is."""
+        candidate = Path(path)
+        for base in (self.project_root, self.project_root.resolve()):
+            try:
+                return candidate.relative_to(base).as_posix()
+            except ValueError:
+                continue
+        return candidate.as_posix()
+
+    def child_env(self) -> dict[str, str] | None:
+        """Environment for child programs: ours plus the run's extra variables, if any."""
+        return {**os.environ, **self.env} if self.env else None
+
+
+def command_check(ctx: GateContext, command: str, rule: str) -> GateCheck:
+    """Run a ``command:`` from gates.yaml in the project; its exit code decides the verdict."""
+    # `command:` in gates.yaml is a shell line by design; it comes from the project itself.
+    result = ctx.run([command], cwd=ctx.project_root, env=ctx.child_env(), shell=True)  # noqa: S604
+    output = "\n".join(part for part in (result.stdout, result.stderr) if part.strip())
+    if result.returncode == 0:
+        return GateCheck.passed(f"`{command}` exited 0", exit_code=0)
+    return GateCheck.failed(
+        f"`{command}` exited {result.returncode}",
+        (Finding(rule, first_lines(output)),),
+        exit_code=result.returncode,
+    )
 
 
 class Gate(ABC, Generic[OptionsT]):

@@ -12,7 +12,6 @@ file to lint, the gate raises and the engine records ERROR.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -21,17 +20,16 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StrictInt, ValidationInfo, field_validator
 
+from safeship._internal.excerpts import first_lines
 from safeship._internal.subprocess import CommandResult
 from safeship.errors import GateCannotRun, ToolUnavailable
-from safeship.gates.interface import Gate, GateContext, GateOptions
+from safeship.gates.interface import Gate, GateContext, GateOptions, command_check
 from safeship.model.enums import FailAction, Severity, Verdict
 from safeship.model.results import Finding, GateCheck
 
 _PROJECT_LINTER_NAMES = frozenset({"(any linter)", "any", "ruff"})
 _RULE_SELECTOR = re.compile(r"^(ALL|[A-Z]{1,4}[0-9]{0,4})$")
 _MAX_FINDINGS = 1000
-_OUTPUT_LINES = 20
-_OUTPUT_LINE_WIDTH = 300
 
 
 class LintOptions(GateOptions):
@@ -140,7 +138,7 @@ class LintGate(Gate[LintOptions]):
     def evaluate(self, ctx: GateContext) -> GateCheck:
         """Lint the project; see the module docstring."""
         if self.options.command is not None:
-            return _run_command_check(ctx, self.options.command)
+            return command_check(ctx, self.options.command, "lint-command")
         return self._run_ruff(ctx)
 
     def _run_ruff(self, ctx: GateContext) -> GateCheck:
@@ -179,7 +177,7 @@ class LintGate(Gate[LintOptions]):
                 *options.paths,
             ],
         )
-        findings = _parse_ruff_json(checked.stdout, root)
+        findings = _parse_ruff_json(checked.stdout, ctx)
         return _judge(findings, len(files), options)
 
 
@@ -219,13 +217,10 @@ def _judge(findings: list[Finding], file_count: int, options: LintOptions) -> Ga
     )
 
 
-def _command_env(ctx: GateContext) -> dict[str, str] | None:
-    """The environment for child programs: ours plus the run's extra variables, if any."""
-    return {**os.environ, **ctx.env} if ctx.env else None
 
 
 def _run_ruff(ctx: GateContext, argv: list[str]) -> CommandResult:
-    result = ctx.run(argv, cwd=ctx.project_root, env=_command_env(ctx))
+    result = ctx.run(argv, cwd=ctx.project_root, env=ctx.child_env())
     if result.returncode == 0:
         return result
     if "No module named ruff" in result.stderr:
@@ -234,23 +229,14 @@ def _run_ruff(ctx: GateContext, argv: list[str]) -> CommandResult:
             hint="install it into the same environment: pip install ruff",
         )
     raise GateCannotRun(
-        f"ruff failed with exit code {result.returncode}: {_first_lines(result.stderr, 5)}",
+        f"ruff failed with exit code {result.returncode}: {first_lines(result.stderr, 5)}",
         hint="run `ruff check` in the project to see the problem (often its configuration)",
     )
 
 
-def _relative(filename: str, root: Path) -> str:
-    """``filename`` relative to the project root when it lies inside it, else unchanged."""
-    path = Path(filename)
-    for base in (root, root.resolve()):
-        try:
-            return path.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
 
 
-def _parse_ruff_json(stdout: str, root: Path) -> list[Finding]:
+def _parse_ruff_json(stdout: str, ctx: GateContext) -> list[Finding]:
     try:
         data: Any = json.loads(stdout)
     except json.JSONDecodeError as exc:
@@ -269,7 +255,7 @@ def _parse_ruff_json(stdout: str, root: Path) -> list[Finding]:
                     rule=str(code),
                     message=str(item["message"]),
                     severity=Severity.ERROR,
-                    path=_relative(str(item["filename"]), root),
+                    path=ctx.relative(str(item["filename"])),
                     line=_as_int(location.get("row")),
                     column=_as_int(location.get("column")),
                 )
@@ -283,24 +269,4 @@ def _as_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _first_lines(text: str, count: int = _OUTPUT_LINES) -> str:
-    """The first ``count`` non-blank lines of ``text``, each cut to a readable width."""
-    lines = [line.rstrip()[:_OUTPUT_LINE_WIDTH] for line in text.splitlines() if line.strip()]
-    more = len(lines) - count
-    shown = "\n".join(lines[:count])
-    return f"{shown}\n... ({more} more lines)" if more > 0 else shown or "(no output)"
 
-
-def _run_command_check(ctx: GateContext, command: str) -> GateCheck:
-    # `command:` in gates.yaml is a shell line by design; it comes from the project itself.
-    result = ctx.run(  # noqa: S604
-        [command], cwd=ctx.project_root, env=_command_env(ctx), shell=True
-    )
-    output = "\n".join(part for part in (result.stdout, result.stderr) if part.strip())
-    if result.returncode == 0:
-        return GateCheck.passed(f"`{command}` exited 0", exit_code=0)
-    return GateCheck.failed(
-        f"`{command}` exited {result.returncode}",
-        (Finding("lint-command", _first_lines(output)),),
-        exit_code=result.returncode,
-    )

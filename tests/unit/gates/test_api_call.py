@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -16,10 +18,16 @@ from .http_fixture import JsonServer, Reply, closed_port_url
 GUIDE_CONDITION = "budget_remaining > 0.05"
 
 
-@pytest.fixture(autouse=True)
-def _no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Retries are still made; only the pause between them is skipped.
-    monkeypatch.setattr(ApiCallGate, "retry_pause_s", 0.0)
+@pytest.fixture
+def pauses() -> list[float]:
+    """The pauses the gate asked for, recorded instead of slept."""
+    return []
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, pauses: list[float]) -> GateContext:
+    # Retries are still made; the pause between them is recorded, not slept.
+    return GateContext(project_root=tmp_path, sleep=pauses.append)
 
 
 def call(ctx: GateContext, endpoint: str, **options: object) -> GateCheck:
@@ -33,7 +41,7 @@ def test_class_facts() -> None:
     assert ApiCallGate.default_action is FailAction.BLOCK_DEPLOY
     assert ApiCallGate.options_model is ApiCallOptions
     assert ApiCallGate.checks
-    assert ApiCallGate.retry_pause_s <= 0.5 or ApiCallGate.retry_pause_s == 0.0
+    assert 0 < ApiCallGate.retry_pause_s <= 0.5
 
 
 def test_condition_true_passes_and_records_values(
@@ -154,13 +162,16 @@ def test_204_without_body_is_not_json(ctx: GateContext, json_server: JsonServer)
         call(ctx, url)
 
 
-def test_unreachable_endpoint_is_retried_then_unavailable(ctx: GateContext) -> None:
+def test_unreachable_endpoint_is_retried_then_unavailable(
+    ctx: GateContext, pauses: list[float]
+) -> None:
     url = closed_port_url("/slo")
     with pytest.raises(
         EndpointUnavailable, match=r"could not be reached.*\(2 attempts\)"
     ) as caught:
         call(ctx, url, retries=1)
     assert url in caught.value.message
+    assert pauses == [ApiCallGate.retry_pause_s]
 
 
 def test_timeout_is_retried_then_unavailable(ctx: GateContext, json_server: JsonServer) -> None:
