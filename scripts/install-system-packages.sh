@@ -6,7 +6,7 @@ set -euo pipefail
 need=()
 # binary-to-check:package
 for pair in \
-  "/usr/lib/postgresql/15/bin/initdb:postgresql" \
+  "/usr/lib/postgresql/*/bin/initdb:postgresql" \
   "/usr/bin/git:git"; do
   bin=${pair%%:*}
   pkg=${pair#*:}
