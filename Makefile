@@ -35,6 +35,7 @@ lint: dev
 test: dev system-packages lint
 	$(BIN)/pytest --cov=safeship --cov-report=term --cov-report=json:coverage.json \
 		--cov-fail-under=85 -q
+	$(BIN)/safeship gates run --no-store
 
 bench: dev
 	$(BIN)/python benchmarks/run.py
