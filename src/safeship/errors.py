@@ -12,6 +12,7 @@ into a process exit status::
     |   +-- ToolUnavailable            3  an external program is missing or failed to start
     |   +-- EndpointUnavailable        3  an HTTP endpoint did not answer usably
     |   +-- StoreUnavailable           3  the state store could not be opened or written
+    |   +-- MetricsUnavailable         3  a metrics provider failed or answered unusably
     +-- GateCannotRun                  3  a gate could not evaluate (recorded as ERROR)
     +-- NotFound                       2  a run, approval or file named by the user does not exist
     +-- InternalError                 70  a bug in safeship
@@ -140,6 +141,10 @@ class EndpointUnavailable(DependencyUnavailable):
 
 class StoreUnavailable(DependencyUnavailable):
     """The state store could not be opened, migrated or written."""
+
+
+class MetricsUnavailable(DependencyUnavailable):
+    """A metrics provider could not be queried, or its answer could not be used."""
 
 
 class GateCannotRun(SafeshipError):

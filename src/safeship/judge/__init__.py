@@ -1,0 +1,1 @@
+"""Judges: pure functions from recorded evidence to PROCEED / ROLLBACK / INSUFFICIENT_DATA."""
