@@ -1,1 +1,1 @@
-"""Metric providers: one module per YAML ``type:``, each behind :mod:`safeship.metrics.interface`."""
+"""Metric providers: one module per YAML ``type:``, behind :mod:`safeship.metrics.interface`."""

@@ -31,7 +31,7 @@ class Decision(StrEnum):
 class Classification(StrEnum):
     """Per-metric classification, in Kayenta's vocabulary."""
 
-    PASS = "Pass"
+    PASS = "Pass"  # noqa: S105 - a classification, not a password
     HIGH = "High"
     LOW = "Low"
     NODATA = "Nodata"
@@ -41,7 +41,7 @@ class Classification(StrEnum):
 class MetricOutcome(StrEnum):
     """What one metric says about the release."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     NODATA = "nodata"
     INCONCLUSIVE = "inconclusive"
