@@ -153,3 +153,20 @@ class AnalysisVerdict:
     reasons: tuple[str, ...]
     score: float | None = None
     evaluated_at: float | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisReport:
+    """A whole analysis as reported: the evidence, every verdict over time, and the final one.
+
+    ``timeline`` holds the verdicts in the order they were made (each with ``evaluated_at``);
+    ``final`` is the one that decided. ``source`` says where the metrics came from (a
+    Prometheus URL or the recorded files).
+    """
+
+    config_name: str
+    judge: str
+    data: AnalysisInput
+    timeline: tuple[AnalysisVerdict, ...]
+    final: AnalysisVerdict
+    source: str = ""
