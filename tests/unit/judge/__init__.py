@@ -1,0 +1,1 @@
+"""Unit tests of the judges: pure functions from recorded evidence to a decision."""
