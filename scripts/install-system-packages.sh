@@ -7,7 +7,9 @@ need=()
 # binary-to-check:package
 for pair in \
   "/usr/lib/postgresql/*/bin/initdb:postgresql" \
-  "/usr/bin/git:git"; do
+  "/usr/bin/prometheus:prometheus" \
+  "/usr/bin/git:git" \
+  "/usr/bin/chromium:chromium"; do
   bin=${pair%%:*}
   pkg=${pair#*:}
   if ! ls $bin >/dev/null 2>&1; then
