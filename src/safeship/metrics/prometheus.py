@@ -1,0 +1,360 @@
+"""The ``prometheus`` metric provider: range queries against the Prometheus HTTP API.
+
+Each metric's PromQL is narrowed to one arm by label injection
+(:mod:`safeship.metrics.promql_scope`) and sent to ``/api/v1/query_range`` with ``start``,
+``end`` and ``step`` (and Prometheus' own ``timeout``). The answer must be a ``matrix`` with at
+most one series: several series mean the query is not aggregated, which is refused with a hint
+to wrap it in ``sum(...)``; no series means no data, returned as NaN at every requested point
+(never as zeros). Values are strings in the API (``"NaN"``, ``"+Inf"`` included). The points are
+placed on the requested grid ``start, start + step, ... <= end``; a grid point without a value
+is NaN.
+
+Connection errors, timeouts and 5xx answers are retried ``retries`` times after a short fixed
+pause; 4xx answers are not (the query is wrong). Every error names the URL (without credentials
+or query string) and the query, never the request headers.
+
+:meth:`PrometheusProvider.counts` finds the spec's error-ratio and latency-histogram metrics
+(:func:`~safeship.metrics.promql_scope.counter_queries`) and asks for ``increase`` over each
+interval. The count at time ``t`` covers ``(t - step, t]``, for ``t = start + step, ... <= end``,
+so every interval lies inside the window. ``increase`` needs two samples inside the interval,
+so the window's step should be at least twice the scrape interval; Prometheus also
+extrapolates, so counts need not be whole numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from pydantic import Field, field_validator
+
+from safeship._internal.http import HttpClientFactory, default_client_factory
+from safeship.errors import InternalError, MetricsUnavailable
+from safeship.metrics.interface import MetricsProvider, ProviderOptions, TimeRange
+from safeship.metrics.promql_scope import (
+    CounterQueries,
+    CounterShape,
+    PromQLScopeError,
+    counter_queries,
+    scope_for_arm,
+)
+from safeship.model.analysis import Arm, ArmCounts, Series
+from safeship.model.canary import CanaryMetric, CanarySpec, MetricCategory, Scope
+
+MAX_POINTS = 11_000
+"""Prometheus refuses range queries of more points than this per series."""
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""Answers longer than this are refused rather than decoded."""
+
+
+class PrometheusOptions(ProviderOptions):
+    """Options of ``type: prometheus``."""
+
+    url: str = Field(description="Base URL of Prometheus, e.g. http://127.0.0.1:9090 "
+                                 "(a path prefix such as /prometheus is kept).")
+    timeout: float = Field(default=10.0, gt=0, le=300,
+                           description="Seconds each attempt may take, connect to last byte.")
+    retries: int = Field(default=2, ge=0, le=5,
+                         description="Extra attempts after a connection error, timeout or 5xx.")
+    headers: dict[str, str] = Field(default_factory=dict,
+                                    description="Extra request headers (e.g. Authorization).")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a URL: {exc}") from exc
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"'{display_url(value)}' is not an http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("the Prometheus URL takes no query string or fragment")
+        return value.rstrip("/")
+
+
+def display_url(url: str) -> str:
+    """``url`` safe to show: a password is masked, the query string hidden."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    user = ""
+    if parts.username is not None:
+        user = f"{parts.username}:***@" if parts.password is not None else "***@"
+    query = "..." if parts.query else ""
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, query, ""))
+
+
+@dataclass(frozen=True)
+class _Matrix:
+    """One answer: each series' labels and its ``(timestamp, value)`` points."""
+
+    series: tuple[tuple[Mapping[str, str], tuple[tuple[float, float], ...]], ...]
+
+
+def _grid(start: float, end: float, step: float) -> tuple[float, ...]:
+    count = math.floor((end - start) / step + 1e-9) + 1
+    return tuple(start + index * step for index in range(count))
+
+
+class PrometheusProvider(MetricsProvider):
+    """Reads canary metrics from a Prometheus server over its HTTP API."""
+
+    type_name: ClassVar[str] = "prometheus"
+    options_model: ClassVar[type[ProviderOptions]] = PrometheusOptions
+
+    retry_pause_s: ClassVar[float] = 0.25
+    """Fixed pause between attempts; with at most 5 retries the pauses total 1.25 s or less."""
+
+    def __init__(self, options: PrometheusOptions, *,
+                 http: HttpClientFactory = default_client_factory,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.options = options
+        self._http = http
+        self._sleep = sleep
+        self._where = display_url(options.url)
+
+    # --- MetricsProvider ------------------------------------------------------------------
+
+    def query_range(self, metric: CanaryMetric, arm: Arm, scope: Scope,
+                    window: TimeRange) -> Series:
+        """``metric`` narrowed to ``arm``, on the grid ``window.start + k * window.step_s``."""
+        if metric.is_derived:
+            raise InternalError(
+                f"metric '{metric.name}' is derived; compute it with safeship.metrics.derived"
+            )
+        query = self._scoped(metric.name, metric.query, scope, arm)
+        grid = _grid(window.start, window.end, window.step_s)
+        matrix = self._query_range(query, grid, window.step_s)
+        if len(matrix.series) > 1:
+            raise MetricsUnavailable(
+                f"{self._where}: metric '{metric.name}' returned {len(matrix.series)} series "
+                f"for {arm} but one is needed: {query}",
+                hint="aggregate the query to a single series, e.g. wrap it in sum(...)",
+            )
+        if not matrix.series:
+            return Series(grid, tuple(math.nan for _ in grid))
+        return Series(grid, self._align(matrix.series[0][1], grid, window))
+
+    def counts(self, spec: CanarySpec, arm: Arm, window: TimeRange) -> ArmCounts | None:
+        """Per-interval requests, errors and latency buckets of ``arm``, or None if unknown."""
+        ratio, histogram = self._counter_metrics(spec, window.step_s)
+        if ratio is None and histogram is None:
+            return None
+        grid = _grid(window.start + window.step_s, window.end, window.step_s) if (
+            window.end - window.start >= window.step_s) else ()
+        if not grid:
+            return ArmCounts()
+        nan_row = tuple(math.nan for _ in grid)
+        requests: tuple[float, ...] = ()
+        errors: tuple[float, ...] = ()
+        buckets: dict[float, tuple[float, ...]] = {}
+        if ratio is not None and ratio.requests is not None and ratio.errors is not None:
+            found_requests = self._single(ratio.requests, spec.scope, arm, grid, window)
+            requests = nan_row if found_requests is None else found_requests
+            found = self._single(ratio.errors, spec.scope, arm, grid, window)
+            if found is None:
+                found = nan_row
+            if ratio.same_metric:
+                # The error series of a metric only exists once it counted an error: where the
+                # same metric shows requests, a missing error count is a true zero.
+                found = tuple(0.0 if math.isnan(e) and not math.isnan(r) else e
+                              for e, r in zip(found, requests, strict=True))
+            errors = found
+        if histogram is not None and histogram.buckets is not None:
+            buckets = self._buckets(histogram.buckets, spec.scope, arm, grid, window)
+            if not requests and math.inf in buckets:
+                requests = buckets[math.inf]
+        return ArmCounts(timestamps=grid, requests=requests, errors=errors,
+                         latency_buckets=buckets)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _scoped(self, name: str, query: str, scope: Scope, arm: Arm) -> str:
+        try:
+            return scope_for_arm(query, scope, arm)
+        except PromQLScopeError as exc:
+            raise MetricsUnavailable(
+                f"metric '{name}': cannot narrow the query to {arm}: {exc}",
+                hint="the query must select series (e.g. http_requests_total{...}) so that "
+                     f"'{scope.label}' can be set on each of them",
+            ) from exc
+
+    @staticmethod
+    def _counter_metrics(spec: CanarySpec, step_s: float
+                         ) -> tuple[CounterQueries | None, CounterQueries | None]:
+        ratio: CounterQueries | None = None
+        histogram: CounterQueries | None = None
+        try:
+            candidates = [(m, counter_queries(m.query, step_s)) for m in spec.metrics
+                          if not m.is_derived]
+        except ValueError:  # the step cannot be written as a PromQL duration
+            return None, None
+        # Prefer metrics whose category says what they are; then any recognised shape.
+        for prefer in (True, False):
+            for metric, found in candidates:
+                if found is None:
+                    continue
+                if found.shape is CounterShape.ERROR_RATIO and ratio is None and (
+                        not prefer or metric.category is MetricCategory.AVAILABILITY):
+                    ratio = found
+                if found.shape is CounterShape.LATENCY_HISTOGRAM and histogram is None and (
+                        not prefer or metric.category is MetricCategory.LATENCY):
+                    histogram = found
+        return ratio, histogram
+
+    def _single(self, query: str, scope: Scope, arm: Arm, grid: tuple[float, ...],
+                window: TimeRange) -> tuple[float, ...] | None:
+        scoped = self._scoped("counts", query, scope, arm)
+        matrix = self._query_range(scoped, grid, window.step_s)
+        if len(matrix.series) > 1:  # pragma: no cover - sum(...) gives one series
+            raise MetricsUnavailable(f"{self._where}: {len(matrix.series)} series for {scoped}")
+        if not matrix.series:
+            return None
+        return self._align(matrix.series[0][1], grid, window, start=grid[0])
+
+    def _buckets(self, query: str, scope: Scope, arm: Arm, grid: tuple[float, ...],
+                 window: TimeRange) -> dict[float, tuple[float, ...]]:
+        scoped = self._scoped("counts", query, scope, arm)
+        matrix = self._query_range(scoped, grid, window.step_s)
+        buckets: dict[float, tuple[float, ...]] = {}
+        for labels, points in matrix.series:
+            raw = labels.get("le")
+            try:
+                bound = float(raw) if raw is not None else math.nan
+            except ValueError:
+                bound = math.nan
+            if math.isnan(bound):
+                raise MetricsUnavailable(
+                    f"{self._where}: a bucket series without a numeric 'le' label ({raw!r}) "
+                    f"in {scoped}"
+                )
+            buckets[bound] = self._align(points, grid, window, start=grid[0])
+        return dict(sorted(buckets.items()))
+
+    @staticmethod
+    def _align(points: tuple[tuple[float, float], ...], grid: tuple[float, ...],
+               window: TimeRange, start: float | None = None) -> tuple[float, ...]:
+        origin = window.start if start is None else start
+        values = [math.nan] * len(grid)
+        for timestamp, value in points:
+            index = round((timestamp - origin) / window.step_s)
+            if 0 <= index < len(grid):
+                values[index] = value
+        return tuple(values)
+
+    def _query_range(self, query: str, grid: tuple[float, ...], step_s: float) -> _Matrix:
+        if len(grid) > MAX_POINTS:
+            raise MetricsUnavailable(
+                f"{self._where}: {len(grid)} points requested for {query}; Prometheus answers "
+                f"at most {MAX_POINTS}",
+                hint="use a longer step or a shorter window",
+            )
+        params = {
+            "query": query,
+            "start": f"{grid[0]:.3f}",
+            "end": f"{grid[-1]:.3f}",
+            "step": f"{step_s:g}",
+            "timeout": f"{self.options.timeout:g}s",
+        }
+        body = self._get("/api/v1/query_range", params, query)
+        return self._parse_matrix(body, query)
+
+    def _get(self, path: str, params: Mapping[str, str], query: str) -> Any:
+        url = self.options.url + path
+        attempts = self.options.retries + 1
+        problem = ""
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                self._sleep(self.retry_pause_s)
+            try:
+                with self._http(self.options.timeout) as client:
+                    response = client.get(url, params=params, headers=self.options.headers)
+            except httpx.TimeoutException:
+                problem = f"no answer within {self.options.timeout:g} s"
+                continue
+            except httpx.TransportError as exc:
+                problem = f"cannot connect ({type(exc).__name__}: {_first_line(exc)})"
+                continue
+            if response.status_code >= 500:
+                problem = f"HTTP {response.status_code}{self._api_error(response)}"
+                continue
+            return self._decode(response, query)
+        raise MetricsUnavailable(
+            f"{self._where}: {problem} after {attempts} attempt(s), for query {query}",
+            hint="check that Prometheus runs and the provider's url is right",
+        )
+
+    def _decode(self, response: httpx.Response, query: str) -> Any:
+        if response.status_code >= 400:
+            raise MetricsUnavailable(
+                f"{self._where}: HTTP {response.status_code}{self._api_error(response)} "
+                f"for query {query}",
+                hint="Prometheus rejected the query; try it in Prometheus' expression browser",
+            )
+        if len(response.content) > MAX_BODY_BYTES:
+            raise MetricsUnavailable(f"{self._where}: the answer is larger than "
+                                     f"{MAX_BODY_BYTES} bytes for query {query}")
+        try:
+            body = json.loads(response.content)
+        except ValueError as exc:
+            raise MetricsUnavailable(
+                f"{self._where}: the answer is not JSON ({exc}) for query {query}",
+                hint="is the url a Prometheus server (or a proxy's login page)?",
+            ) from exc
+        if not isinstance(body, dict) or body.get("status") != "success":
+            error = body.get("error") if isinstance(body, dict) else None
+            raise MetricsUnavailable(
+                f"{self._where}: the query did not succeed ({error or 'no status'}): {query}"
+            )
+        return body
+
+    @staticmethod
+    def _api_error(response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            kind = body.get("errorType")
+            return f" ({kind}: {body['error']})" if kind else f" ({body['error']})"
+        return ""
+
+    def _parse_matrix(self, body: Any, query: str) -> _Matrix:
+        data = body.get("data")
+        if not isinstance(data, dict) or data.get("resultType") != "matrix":
+            kind = data.get("resultType") if isinstance(data, dict) else None
+            raise MetricsUnavailable(
+                f"{self._where}: expected a matrix, got {kind!r} for query {query}"
+            )
+        result = data.get("result")
+        if not isinstance(result, list):
+            raise MetricsUnavailable(f"{self._where}: no result list for query {query}")
+        series = []
+        for item in result:
+            try:
+                labels = {str(k): str(v) for k, v in (item.get("metric") or {}).items()}
+                points = tuple((float(ts), float(value)) for ts, value in item["values"])
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                raise MetricsUnavailable(
+                    f"{self._where}: a malformed series ({exc}) for query {query}"
+                ) from exc
+            series.append((labels, points))
+        return _Matrix(tuple(series))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no detail"
