@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from safeship._internal.subprocess import CommandRunner, run_command
-from safeship.config.canary_file import CanarySpec, parse_canary_document
+from safeship.config.canary_file import parse_canary_document
 from safeship.config.gates_file import PipelineSpec, parse_gates_document
 from safeship.config.kinds import FileKind, detect_kind
 from safeship.config.service_file import ServiceSpec, parse_service_document
 from safeship.config.validation import suggest
 from safeship.config.yaml_source import read_yaml
+from safeship.engine.analysis import build_input, evidence_span, replay
 from safeship.engine.clock import Clock, SystemClock
 from safeship.engine.pipeline import (
     PipelineEngine,
@@ -36,9 +37,14 @@ from safeship.errors import (
     UsageError,
 )
 from safeship.gates.interface import GateContext
+from safeship.metrics.derived import fetch_all
+from safeship.metrics.interface import MetricsProvider, TimeRange
+from safeship.model.analysis import AnalysisReport, AnalysisVerdict, Arm, Decision
+from safeship.model.canary import CanarySpec, JudgeName
 from safeship.model.enums import Outcome, RiskLevel, RunStatus
 from safeship.model.results import Approval, PipelineRun
 from safeship.registry import GateOptionsResolver, build_gate
+from safeship.registry_analysis import judge_for
 from safeship.store import StateStore
 
 PIPELINE_DIR = ".pipeline"
@@ -263,3 +269,42 @@ def decide(store: StateStore, run_id: str, *, approve: bool, by: str, reason: st
     elif not remaining and run.status is RunStatus.PENDING_APPROVAL:
         store.set_run_status(run.run_id, RunStatus.APPROVED)
     return decided
+
+
+# --- canary analysis ------------------------------------------------------------------------
+
+
+def load_canary(path: Path) -> CanarySpec:
+    """Read and validate a canary-analysis file."""
+    return parse_canary_document(read_yaml(path))
+
+
+def analyze(spec: CanarySpec, provider: MetricsProvider, window: TimeRange, *,
+            judge: JudgeName | None = None, every_s: float | None = None,
+            source: str = "") -> AnalysisReport:
+    """Fetch both arms' evidence in ``window`` and replay the judge over it.
+
+    Steps are laid from the first point of evidence. With no evidence at all the answer is
+    INSUFFICIENT_DATA, never PROCEED.
+    """
+    name = judge or spec.judge.name
+    baseline = fetch_all(provider, spec, Arm.BASELINE, window)
+    canary = fetch_all(provider, spec, Arm.CANARY, window)
+    baseline_counts = provider.counts(spec, Arm.BASELINE, window)
+    canary_counts = provider.counts(spec, Arm.CANARY, window)
+    probe = build_input(spec, baseline, canary, start=window.start, now=window.end,
+                        baseline_counts=baseline_counts, canary_counts=canary_counts)
+    span = evidence_span(probe)
+    if span is None:
+        verdict = AnalysisVerdict(
+            Decision.INSUFFICIENT_DATA, name.value, (),
+            (f"no data for any metric in {source or 'the given range'}; check the time range "
+             f"and that the '{spec.scope.label}' label has the values "
+             f"'{spec.scope.baseline}' and '{spec.scope.canary}'",),
+            evaluated_at=window.end)
+        return AnalysisReport(spec.name, name.value, probe, (verdict,), verdict, source)
+    start, end = span
+    data = build_input(spec, baseline, canary, start=start, now=end,
+                       baseline_counts=baseline_counts, canary_counts=canary_counts)
+    return replay(judge_for(name), name.value, spec, data, start=start, end=end,
+                  every_s=every_s or window.step_s, source=source)

@@ -40,7 +40,7 @@ _PROMETHEUS_DATA_TIMEOUT_S = 45.0
 _PROMETHEUS_MIN_SAMPLES = 14  # one per second: enough for the tests' 12 s windows
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prometheus_stack() -> Iterator[PrometheusStack]:
     """A real Prometheus scraping a synthetic baseline/canary target every second.
 

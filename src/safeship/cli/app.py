@@ -18,6 +18,7 @@ import typer
 
 from safeship import __version__
 from safeship.cli import config_cmd, gates_cmd
+from safeship.cli.analyze_cmd import analyze_command
 from safeship.cli.demo_cmd import demo_command
 from safeship.cli.history_cmd import approve_command, history_command, reject_command
 from safeship.cli.init_cmd import init_command
@@ -41,6 +42,7 @@ app.command("history")(history_command)
 app.command("approve")(approve_command)
 app.command("reject")(reject_command)
 app.command("init")(init_command)
+app.command("analyze")(analyze_command)
 app.command("demo")(demo_command)
 
 
