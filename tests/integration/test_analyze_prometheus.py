@@ -35,7 +35,9 @@ def test_the_guides_config_catches_the_bad_canary(prometheus_stack: PrometheusSt
     assert report["decision"] == "ROLLBACK"
     assert report["judge"] == judge
     verdicts = {m["name"]: m for m in report["metrics"]}
-    assert verdicts["error_rate"]["verdict"] == "fail"
+    # Which metric decides first differs by judge (the sequential judge's burn-rate check
+    # fires after one second of 10 % errors against a 99.9 % SLO), but one of them must.
+    assert {verdicts["error_rate"]["verdict"], verdicts["slo_burn_rate"]["verdict"]} & {"fail"}
     # Scoping worked: each arm saw its own error rate (baseline 2 %, canary 10 %).
     assert verdicts["error_rate"]["baseline"] == pytest.approx(0.02, abs=0.01)
     assert verdicts["error_rate"]["canary"] == pytest.approx(0.10, abs=0.03)

@@ -56,6 +56,13 @@ def _finite(values: tuple[float, ...]) -> list[float]:
     return [v for v in values if math.isfinite(v)]
 
 
+def _wait_for_history(stack: PrometheusStack, seconds: int) -> None:
+    # Counts read the counters at the window's start too, so every series must have a sample
+    # from before it: ``seconds`` samples of each, one per second (polled, with a deadline).
+    stack.server.wait_for("min(count_over_time(http_requests_total[1m]))",
+                          lambda count: count >= seconds, timeout_s=30)
+
+
 def test_guide_error_rate_scoped_to_each_arm(prometheus_stack: PrometheusStack) -> None:
     provider = _provider(prometheus_stack.server.url)
     window = _window(8, 2)
@@ -79,19 +86,26 @@ def test_guide_p95_scoped_to_each_arm(prometheus_stack: PrometheusStack) -> None
     assert all(v == pytest.approx(0.19, abs=0.01) for v in canary), canary
 
 
+@pytest.mark.parametrize("step_s", [4.0, 1.0])
 def test_counts_are_per_interval_deltas_of_the_generated_load(
-    prometheus_stack: PrometheusStack,
+    prometheus_stack: PrometheusStack, step_s: float,
 ) -> None:
+    # A 1 s step equals the scrape interval: each interval holds a single scrape, where
+    # increase() over the interval would return nothing; the counter deltas still count it.
+    _wait_for_history(prometheus_stack, 16)
     provider = _provider(prometheus_stack.server.url)
-    window = _window(12, 4)
+    window = _window(12, step_s)
+    intervals = round(12 / step_s)
     expected_per_interval = RATE_PER_S * window.step_s
     for arm, error_share in ((Arm.BASELINE, 0.02), (Arm.CANARY, 0.10)):
         counts = provider.counts(SPEC, arm, window)
         assert counts is not None
-        assert counts.timestamps == (window.start + 4, window.start + 8, window.end)
+        assert counts.timestamps == tuple(window.start + step_s * (i + 1)
+                                          for i in range(intervals))
         requests = _finite(counts.requests)
         errors = _finite(counts.errors)
-        assert len(requests) == len(errors) == 3
+        assert len(requests) == len(errors) == intervals
+        assert all(total == int(total) for total in requests)  # no extrapolation
         for total in requests:
             assert total == pytest.approx(expected_per_interval, rel=0.2), requests
         assert sum(errors) / sum(requests) == pytest.approx(error_share, rel=0.3)

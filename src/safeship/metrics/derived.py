@@ -14,8 +14,8 @@ Series are aligned by timestamp (to the millisecond): the result has a point at 
 any input has, NaN where an input has none.
 
 :func:`counter_deltas` turns cumulative counter samples into per-interval increases, handling a
-counter reset the way Prometheus' ``increase`` does; the ``file`` and ``builtin`` providers both
-use it.
+counter reset the way Prometheus' ``increase`` does; the ``file``, ``builtin`` and
+``prometheus`` providers use it.
 """
 
 from __future__ import annotations

@@ -14,11 +14,14 @@ pause; 4xx answers are not (the query is wrong). Every error names the URL (with
 or query string) and the query, never the request headers.
 
 :meth:`PrometheusProvider.counts` finds the spec's error-ratio and latency-histogram metrics
-(:func:`~safeship.metrics.promql_scope.counter_queries`) and asks for ``increase`` over each
-interval. The count at time ``t`` covers ``(t - step, t]``, for ``t = start + step, ... <= end``,
-so every interval lies inside the window. ``increase`` needs two samples inside the interval,
-so the window's step should be at least twice the scrape interval; Prometheus also
-extrapolates, so counts need not be whole numbers.
+(:func:`~safeship.metrics.promql_scope.counter_queries`), reads their cumulative counters
+(``sum(E)``, ``sum(T)``, ``sum by (le) (B)``) at ``start, start + step, ... <= end`` and
+differences them client-side (:func:`~safeship.metrics.derived.counter_deltas`). The count at
+time ``t`` covers ``(t - step, t]``, for ``t = start + step, ... <= end``, so every interval
+lies inside the window. Unlike ``increase`` over each interval, this works down to a step as
+short as the scrape interval, and counts are whole numbers (no extrapolation). Each boundary
+value is the counter's last sample at or before it (Prometheus' lookback), so the intervals
+trail the scrapes by less than one scrape interval.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pydantic import Field, field_validator
 
 from safeship._internal.http import HttpClientFactory, default_client_factory
 from safeship.errors import InternalError, MetricsUnavailable
+from safeship.metrics.derived import counter_deltas
 from safeship.metrics.interface import MetricsProvider, ProviderOptions, TimeRange
 from safeship.metrics.promql_scope import (
     CounterQueries,
@@ -149,32 +153,47 @@ class PrometheusProvider(MetricsProvider):
         return Series(grid, self._align(matrix.series[0][1], grid, window))
 
     def counts(self, spec: CanarySpec, arm: Arm, window: TimeRange) -> ArmCounts | None:
-        """Per-interval requests, errors and latency buckets of ``arm``, or None if unknown."""
-        ratio, histogram = self._counter_metrics(spec, window.step_s)
+        """Per-interval requests, errors and latency buckets of ``arm``, or None if unknown.
+
+        The cumulative counters are read on ``window.start, window.start + step, ... <=
+        window.end`` (one point more than intervals) and differenced; the interval ending at
+        ``t`` is ``(t - step, t]``. A counter lower than at the previous boundary is a reset,
+        as in Prometheus' ``increase``; a missing value makes both intervals around it NaN.
+
+        Counters are summed across series *before* they are differenced, so a reset of one
+        series among several shows as a drop of the sum and is handled as a reset of the sum:
+        the interval then counts the sum's new value. That is an approximation (it undercounts
+        the series that did not restart), fine for rollouts whose processes start fresh.
+        """
+        ratio, histogram = self._counter_metrics(spec)
         if ratio is None and histogram is None:
             return None
-        grid = _grid(window.start + window.step_s, window.end, window.step_s) if (
-            window.end - window.start >= window.step_s) else ()
-        if not grid:
+        bounds = _grid(window.start, window.end, window.step_s)
+        if len(bounds) < 2:
             return ArmCounts()
+        grid = bounds[1:]
         nan_row = tuple(math.nan for _ in grid)
         requests: tuple[float, ...] = ()
         errors: tuple[float, ...] = ()
         buckets: dict[float, tuple[float, ...]] = {}
         if ratio is not None and ratio.requests is not None and ratio.errors is not None:
-            found_requests = self._single(ratio.requests, spec.scope, arm, grid, window)
-            requests = nan_row if found_requests is None else found_requests
-            found = self._single(ratio.errors, spec.scope, arm, grid, window)
-            if found is None:
-                found = nan_row
-            if ratio.same_metric:
+            request_totals = self._single(ratio.requests, spec.scope, arm, bounds, window)
+            error_totals = self._single(ratio.errors, spec.scope, arm, bounds, window)
+            requests = nan_row if request_totals is None else _deltas(request_totals)
+            if request_totals is not None and ratio.same_metric:
                 # The error series of a metric only exists once it counted an error: where the
-                # same metric shows requests, a missing error count is a true zero.
-                found = tuple(0.0 if math.isnan(e) and not math.isnan(r) else e
-                              for e, r in zip(found, requests, strict=True))
-            errors = found
+                # same metric shows a request total, a missing error total is a true zero. After
+                # this, an interval with a finite request count has error totals at both ends,
+                # so no error count needs zeroing after differencing.
+                found = (math.nan,) * len(bounds) if error_totals is None else error_totals
+                error_totals = tuple(
+                    0.0 if math.isnan(e) and not math.isnan(r) else e
+                    for e, r in zip(found, request_totals, strict=True)
+                )
+            errors = nan_row if error_totals is None else _deltas(error_totals)
         if histogram is not None and histogram.buckets is not None:
-            buckets = self._buckets(histogram.buckets, spec.scope, arm, grid, window)
+            buckets = {bound: _deltas(totals) for bound, totals in
+                       self._buckets(histogram.buckets, spec.scope, arm, bounds, window).items()}
             if not requests and math.inf in buckets:
                 requests = buckets[math.inf]
         return ArmCounts(timestamps=grid, requests=requests, errors=errors,
@@ -193,15 +212,17 @@ class PrometheusProvider(MetricsProvider):
             ) from exc
 
     @staticmethod
-    def _counter_metrics(spec: CanarySpec, step_s: float
-                         ) -> tuple[CounterQueries | None, CounterQueries | None]:
+    def _counter_metrics(spec: CanarySpec) -> tuple[CounterQueries | None, CounterQueries | None]:
         ratio: CounterQueries | None = None
         histogram: CounterQueries | None = None
-        try:
-            candidates = [(m, counter_queries(m.query, step_s)) for m in spec.metrics
-                          if not m.is_derived]
-        except ValueError:  # the step cannot be written as a PromQL duration
-            return None, None
+        candidates = []
+        for metric in spec.metrics:
+            if metric.is_derived:
+                continue
+            try:
+                candidates.append((metric, counter_queries(metric.query)))
+            except PromQLScopeError:  # cannot be written faithfully: no counts from this one
+                continue
         # Prefer metrics whose category says what they are; then any recognised shape.
         for prefer in (True, False):
             for metric, found in candidates:
@@ -223,7 +244,7 @@ class PrometheusProvider(MetricsProvider):
             raise MetricsUnavailable(f"{self._where}: {len(matrix.series)} series for {scoped}")
         if not matrix.series:
             return None
-        return self._align(matrix.series[0][1], grid, window, start=grid[0])
+        return self._align(matrix.series[0][1], grid, window)
 
     def _buckets(self, query: str, scope: Scope, arm: Arm, grid: tuple[float, ...],
                  window: TimeRange) -> dict[float, tuple[float, ...]]:
@@ -241,16 +262,15 @@ class PrometheusProvider(MetricsProvider):
                     f"{self._where}: a bucket series without a numeric 'le' label ({raw!r}) "
                     f"in {scoped}"
                 )
-            buckets[bound] = self._align(points, grid, window, start=grid[0])
+            buckets[bound] = self._align(points, grid, window)
         return dict(sorted(buckets.items()))
 
     @staticmethod
     def _align(points: tuple[tuple[float, float], ...], grid: tuple[float, ...],
-               window: TimeRange, start: float | None = None) -> tuple[float, ...]:
-        origin = window.start if start is None else start
+               window: TimeRange) -> tuple[float, ...]:
         values = [math.nan] * len(grid)
         for timestamp, value in points:
-            index = round((timestamp - origin) / window.step_s)
+            index = round((timestamp - window.start) / window.step_s)
             if 0 <= index < len(grid):
                 values[index] = value
         return tuple(values)
@@ -353,6 +373,10 @@ class PrometheusProvider(MetricsProvider):
                 ) from exc
             series.append((labels, points))
         return _Matrix(tuple(series))
+
+
+def _deltas(totals: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(counter_deltas(totals))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -37,16 +37,17 @@ prints but not the tree ``transform`` rebuilds from it, so each rewritten select
 from its printed form before it is put back into the tree.
 
 :func:`counter_queries` recognises the two query shapes behind most canary metrics and returns
-the ``increase`` queries that count events per interval, which the sequential judge prefers
-to ratios.
+queries for the *cumulative* counters behind them (``sum(E)``, ``sum(T)``, ``sum by (le) (B)``).
+The provider reads those at the interval boundaries and differences them itself, which gives
+per-interval event counts (what the sequential judge prefers to ratios) even when an interval
+is as short as the scrape interval, where ``increase`` over the interval would find a single
+sample and return nothing.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
 import promql_parser as pp
@@ -211,7 +212,11 @@ class CounterShape(StrEnum):
 
 @dataclass(frozen=True)
 class CounterQueries:
-    """Unscoped queries that count events per ``step`` interval, derived from one metric query.
+    """Unscoped queries for the cumulative counters behind one metric query.
+
+    Each query gives the counter's running total summed over its series (one series, or one
+    per ``le`` for buckets); per-interval counts are the differences of its values at the
+    interval boundaries (:func:`safeship.metrics.derived.counter_deltas`), not ``increase``.
 
     For :attr:`CounterShape.ERROR_RATIO`, ``errors`` and ``requests`` are set;
     ``same_metric`` says both read the same metric name (then a missing error series while
@@ -249,52 +254,51 @@ def _rate_selector(node: pp.Expr) -> pp.MatrixSelector | None:
 def _sum_of_rate(node: pp.Expr, by: list[str]) -> pp.MatrixSelector | None:
     """The matrix selector of ``sum by (<by>) (rate(M))``, else None."""
     node = _unparen(node)
-    if not isinstance(node, pp.AggregateExpr) or str(node.op) != "sum" or node.param is not None:
-        return None
-    modifier = node.modifier
-    if modifier is None:
-        if by:
-            return None
-    elif modifier.type != pp.AggModifierType.By or list(modifier.labels) != by:
+    if not _is_sum_by(node, by) or not isinstance(node, pp.AggregateExpr):
         return None
     return _rate_selector(node.expr)
 
 
-def _step(step_s: float) -> timedelta:
-    # The printer drops sub-second parts of durations ("2s500ms" prints as "2s"), so only whole
-    # seconds can be written into a query.
-    if not math.isfinite(step_s) or step_s < 1 or abs(step_s - round(step_s)) > 1e-9:
-        raise ValueError(f"a counter step must be a whole number of seconds (>= 1), not {step_s}")
-    return timedelta(seconds=round(step_s))
+def _is_sum_by(node: pp.Expr, by: list[str]) -> bool:
+    """True when ``node`` is ``sum by (<by>) (...)`` (plain ``sum(...)`` when ``by`` is empty)."""
+    if not isinstance(node, pp.AggregateExpr) or str(node.op) != "sum" or node.param is not None:
+        return False
+    modifier = node.modifier
+    if modifier is None:
+        return not by
+    return modifier.type == pp.AggModifierType.By and list(modifier.labels) == by
 
 
-def _increase_text(matrix: pp.MatrixSelector, step: timedelta, by: list[str]) -> str:
-    """``sum [by (..)] (increase(<matrix with range step>))``, checked by re-parsing."""
-    original = repr(matrix.vector_selector)
-    matrix.range = step
-    # Assigning the range changes what str() prints but not the node (module docstring), so
-    # the text is parsed again and checked piece by piece.
+def _cumulative_text(matrix: pp.MatrixSelector, by: list[str]) -> str:
+    """``sum [by (..)] (<the matrix's vector selector>)``, checked by re-parsing.
+
+    The selector keeps its matchers, ``offset`` and ``@``; only the range is dropped.
+    """
+    selector = matrix.vector_selector
+    original = repr(selector)
     grouping = f" by ({', '.join(by)})" if by else ""
-    text = f"sum{grouping} (increase({matrix}))"
+    text = f"sum{grouping} ({selector})"
+    # The printer is not faithful for every construct (module docstring): parse the text again
+    # and check it is the intended sum over the very same selector.
     tree = parse_query(text)
-    inner = _sum_of_rate(tree, by)
-    call = tree.expr if isinstance(tree, pp.AggregateExpr) else None
-    if (inner is None or inner.range != step or repr(inner.vector_selector) != original
-            or not isinstance(call, pp.Call) or call.func.name != "increase"):
+    if not _is_sum_by(tree, by) or not isinstance(tree, pp.AggregateExpr):
+        raise PromQLScopeError(f"cannot write a faithful counter query for {matrix}: {text}")
+    inner = _unparen(tree.expr)
+    if not isinstance(inner, pp.VectorSelector) or repr(inner) != original:
         raise PromQLScopeError(f"cannot write a faithful counter query for {matrix}: {text}")
     return text
 
 
-def counter_queries(query: str, step_s: float = 60.0) -> CounterQueries | None:
-    """Per-interval counter queries for a recognised ``query`` shape, or None.
+def counter_queries(query: str) -> CounterQueries | None:
+    """Cumulative counter queries for a recognised ``query`` shape, or None.
 
-    ``sum(rate(E[w])) / sum(rate(T[w]))`` gives ``sum(increase(E[step]))`` and
-    ``sum(increase(T[step]))``; ``histogram_quantile(q, sum by (le) (rate(B[w])))`` gives
-    ``sum by (le) (increase(B[step]))``. ``rate`` and ``increase`` are both accepted, as are
-    parentheses around the parts. Anything else (other aggregations, grouping labels, vector
-    matching, extra arithmetic) gives None.
+    ``sum(rate(E[w])) / sum(rate(T[w]))`` gives ``sum(E)`` and ``sum(T)``;
+    ``histogram_quantile(q, sum by (le) (rate(B[w])))`` gives ``sum by (le) (B)``, where
+    ``E``, ``T`` and ``B`` are the vector selectors with their ``offset`` / ``@`` kept.
+    ``rate`` and ``increase`` are both accepted, as are parentheses around the parts. Anything
+    else (other aggregations, grouping labels, vector matching, extra arithmetic) gives None.
+    Raises :class:`PromQLScopeError` if a recognised shape cannot be printed back faithfully.
     """
-    step = _step(step_s)
     try:
         tree = _unparen(parse_query(query))
     except PromQLScopeError:
@@ -308,8 +312,8 @@ def counter_queries(query: str, step_s: float = 60.0) -> CounterQueries | None:
                 and errors.vector_selector.name == requests.vector_selector.name)
         return CounterQueries(
             CounterShape.ERROR_RATIO,
-            errors=_increase_text(errors, step, []),
-            requests=_increase_text(requests, step, []),
+            errors=_cumulative_text(errors, []),
+            requests=_cumulative_text(requests, []),
             same_metric=same,
         )
     quantile = _histogram_parts(tree)
@@ -317,7 +321,7 @@ def counter_queries(query: str, step_s: float = 60.0) -> CounterQueries | None:
         return None
     q, matrix = quantile
     return CounterQueries(CounterShape.LATENCY_HISTOGRAM,
-                          buckets=_increase_text(matrix, step, ["le"]), quantile=q)
+                          buckets=_cumulative_text(matrix, ["le"]), quantile=q)
 
 
 def _histogram_parts(tree: pp.Expr) -> tuple[float, pp.MatrixSelector] | None:

@@ -12,8 +12,10 @@ import pytest
 
 from safeship._internal.http import client_factory_with_transport
 from safeship.errors import InternalError, MetricsUnavailable
+from safeship.metrics import prometheus
 from safeship.metrics.interface import TimeRange
 from safeship.metrics.prometheus import PrometheusOptions, PrometheusProvider, display_url
+from safeship.metrics.promql_scope import PromQLScopeError
 from safeship.model.analysis import Arm, ArmCounts
 from safeship.model.canary import CanaryMetric, CanarySpec, CanaryStep, MetricCategory, Scope
 
@@ -188,44 +190,141 @@ def test_too_many_points_are_refused_before_asking() -> None:
     assert script.requests == []
 
 
+BOUNDS = (1000.0, 1010.0, 1020.0, 1030.0, 1040.0)
+"""WINDOW's interval boundaries: the cumulative counters are read there, one point per bound."""
+
+
+def _totals(values: list[str | None]) -> list[tuple[float, str]]:
+    """Points on BOUNDS; None leaves the bound without a sample."""
+    return [(t, v) for t, v in zip(BOUNDS, values, strict=True) if v is not None]
+
+
 def _counts_server(request: httpx.Request) -> httpx.Response:
     query = request.url.params["query"]
-    grid = [1010.0, 1020.0, 1030.0, 1040.0]
     if "le" in query:
         return httpx.Response(200, json=_matrix(
-            ({"le": "0.1"}, [(t, "80") for t in grid]),
-            ({"le": "+Inf"}, [(t, "100") for t in grid]),
+            ({"le": "0.1"}, _totals(["1000", "1080", "1160", "1240", "1320"])),
+            ({"le": "+Inf"}, _totals(["2000", "2100", "2200", "2300", "2400"])),
         ))
-    if "status" in query:  # errors: no 5xx series in the first interval
-        return httpx.Response(200, json=_matrix(({}, [(t, "3") for t in grid[1:3]])))
-    return httpx.Response(200, json=_matrix(({}, [(t, "100") for t in grid[:3]])))
+    if "status" in query:  # errors: the 5xx series appears between 1010 and 1020
+        return httpx.Response(200, json=_matrix(({}, _totals([None, None, "3", "6", None]))))
+    return httpx.Response(200, json=_matrix(({}, _totals(["2000", "2100", "2200", "2300", None]))))
 
 
-def test_counts_query_increase_per_interval() -> None:
+def test_counts_difference_the_cumulative_counters() -> None:
     script = Scripted(_counts_server)
     counts = script.provider().counts(SPEC, Arm.CANARY, WINDOW)
     queries = [r.url.params["query"] for r in script.requests]
     assert queries == [
-        'sum(increase(http_requests_total{version="canary"}[10s]))',
-        'sum(increase(http_requests_total{status=~"5..",version="canary"}[10s]))',
-        'sum by (le)(increase(http_request_duration_seconds_bucket{version="canary"}[10s]))',
+        'sum(http_requests_total{version="canary"})',
+        'sum(http_requests_total{status=~"5..",version="canary"})',
+        'sum by (le)(http_request_duration_seconds_bucket{version="canary"})',
     ]
-    assert {r.url.params["start"] for r in script.requests} == {"1010.000"}
+    # One point more than intervals: the window's start is the first interval's left edge.
+    assert {(r.url.params["start"], r.url.params["end"], r.url.params["step"])
+            for r in script.requests} == {("1000.000", "1040.000", "10")}
     assert counts is not None
     assert counts.timestamps == (1010.0, 1020.0, 1030.0, 1040.0)
     assert counts.requests[:3] == (100.0, 100.0, 100.0)
     assert math.isnan(counts.requests[3])
-    # A missing error series where requests were counted is zero; without requests, NaN.
+    # A missing error total where the request total exists is zero; without requests, NaN.
     assert counts.errors[:3] == (0.0, 3.0, 3.0)
     assert math.isnan(counts.errors[3])
     assert counts.latency_buckets == {0.1: (80.0,) * 4, math.inf: (100.0,) * 4}
 
 
+def _ratio_server(requests: list[str | None], errors: list[str | None] | None) -> Handler:
+    def server(request: httpx.Request) -> httpx.Response:
+        if "status" in request.url.params["query"]:
+            return httpx.Response(200, json=_matrix() if errors is None else
+                                  _matrix(({}, _totals(errors))))
+        return httpx.Response(200, json=_matrix(({}, _totals(requests))))
+    return server
+
+
+RATIO_SPEC = CanarySpec("c.yaml", "t", (CanaryStep(10, 60),), (ERROR_RATE,))
+
+
+def test_a_counter_reset_counts_the_new_value() -> None:
+    server = _ratio_server(["500", "600", "50", "150", "250"], ["10", "20", "5", "5", "7"])
+    counts = Scripted(server).provider().counts(RATIO_SPEC, Arm.CANARY, WINDOW)
+    assert counts is not None
+    assert counts.requests == (100.0, 50.0, 100.0, 100.0)
+    assert counts.errors == (10.0, 5.0, 0.0, 2.0)
+
+
+def test_a_missing_error_series_of_the_same_metric_is_zero_errors() -> None:
+    server = _ratio_server(["0", "100", "200", "300", "400"], None)
+    counts = Scripted(server).provider().counts(RATIO_SPEC, Arm.CANARY, WINDOW)
+    assert counts is not None
+    assert counts.requests == (100.0,) * 4
+    assert counts.errors == (0.0,) * 4
+
+
+def test_gaps_make_both_neighbouring_intervals_nan() -> None:
+    server = _ratio_server(["0", "100", None, "300", "400"], ["0", "5", None, None, "9"])
+    counts = Scripted(server).provider().counts(RATIO_SPEC, Arm.CANARY, WINDOW)
+    assert counts is not None
+    assert counts.requests[0] == counts.requests[3] == 100.0
+    assert math.isnan(counts.requests[1])
+    assert math.isnan(counts.requests[2])
+    # At 1030 the requests are there and the errors are not: zero errors so far, as at 1000.
+    assert counts.errors[0] == 5.0
+    assert counts.errors[3] == 9.0
+    assert math.isnan(counts.errors[1])
+    assert math.isnan(counts.errors[2])
+
+
+def test_an_explicit_nan_total_stays_nan_without_requests() -> None:
+    server = _ratio_server(["0", "NaN", "200", "300", "400"], ["0", "NaN", "2", "3", "4"])
+    counts = Scripted(server).provider().counts(RATIO_SPEC, Arm.CANARY, WINDOW)
+    assert counts is not None
+    assert all(math.isnan(v) for v in (*counts.requests[:2], *counts.errors[:2]))
+    assert counts.requests[2:] == (100.0, 100.0)
+    assert counts.errors[2:] == (1.0, 1.0)
+
+
+def test_no_request_series_gives_nan_counts_never_zeros() -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_matrix())
+
+    counts = Scripted(server).provider().counts(RATIO_SPEC, Arm.CANARY, WINDOW)
+    assert counts is not None
+    assert len(counts.requests) == len(counts.errors) == 4
+    assert all(math.isnan(v) for v in (*counts.requests, *counts.errors))
+
+
+def test_counts_work_with_a_fractional_step() -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        errors = "status" in request.url.params["query"]
+        values = ("0", "1", "3") if errors else ("0", "10", "30")
+        return httpx.Response(200, json=_matrix(({}, list(zip((1000, 1002.5, 1005), values,
+                                                               strict=True)))))
+
+    script = Scripted(server)
+    counts = script.provider().counts(RATIO_SPEC, Arm.CANARY, TimeRange(1000.0, 1005.0, 2.5))
+    assert script.params()["step"] == "2.5"
+    assert counts is not None
+    assert counts.timestamps == (1002.5, 1005.0)
+    assert counts.requests == (10.0, 20.0)
+    assert counts.errors == (1.0, 2.0)
+
+
 def test_counts_without_recognisable_metrics_is_none() -> None:
     spec = CanarySpec("c.yaml", "t", (CanaryStep(10, 60),), (CanaryMetric("cpu", "max(x)"),))
     assert Scripted(_reply(_matrix())).provider().counts(spec, Arm.CANARY, WINDOW) is None
-    fractional = TimeRange(1000.0, 1040.0, 2.5)
-    assert Scripted(_reply(_matrix())).provider().counts(SPEC, Arm.CANARY, fractional) is None
+
+
+def test_a_counter_query_that_cannot_be_written_gives_no_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(query: str) -> None:
+        raise PromQLScopeError(f"cannot write {query}")
+
+    monkeypatch.setattr(prometheus, "counter_queries", refuse)
+    script = Scripted(_reply(_matrix()))
+    assert script.provider().counts(SPEC, Arm.CANARY, WINDOW) is None
+    assert script.requests == []
 
 
 def test_counts_of_a_window_shorter_than_a_step_are_empty() -> None:
@@ -273,11 +372,11 @@ def test_missing_errors_of_another_metric_stay_nan() -> None:
     def server(request: httpx.Request) -> httpx.Response:
         if "errors_total" in request.url.params["query"]:
             return httpx.Response(200, json=_matrix())
-        return httpx.Response(200, json=_matrix(({}, [(1010.0, "100")])))
+        return httpx.Response(200, json=_matrix(({}, _totals(["0", "100", "200", "300", "400"]))))
 
     counts = Scripted(server).provider().counts(spec, Arm.CANARY, WINDOW)
     assert counts is not None
-    assert counts.requests[0] == 100.0
+    assert counts.requests == (100.0,) * 4
     assert all(math.isnan(e) for e in counts.errors)
 
 

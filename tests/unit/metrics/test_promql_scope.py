@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from safeship.metrics import promql_scope
 from safeship.metrics.promql_scope import (
     CounterShape,
     PromQLScopeError,
@@ -230,41 +231,73 @@ def test_any_label_value_is_injected_verbatim_or_refused(value: str) -> None:
 # --- counter queries ---------------------------------------------------------------------------
 
 
-def test_error_ratio_counter_queries() -> None:
-    found = counter_queries(GUIDE_ERROR_RATE, step_s=15)
+def test_error_ratio_counter_queries_read_the_cumulative_counters() -> None:
+    found = counter_queries(GUIDE_ERROR_RATE)
     assert found is not None
     assert found.shape is CounterShape.ERROR_RATIO
-    assert found.errors == 'sum (increase(http_requests_total{status=~"5.."}[15s]))'
-    assert found.requests == "sum (increase(http_requests_total{}[15s]))"
+    assert found.errors == 'sum (http_requests_total{status=~"5.."})'
+    assert found.requests == "sum (http_requests_total{})"
     assert found.same_metric
     assert found.buckets is None
 
 
-def test_histogram_counter_queries() -> None:
-    found = counter_queries(GUIDE_LATENCY_P95, step_s=60)
+def test_histogram_counter_queries_read_the_cumulative_buckets() -> None:
+    found = counter_queries(GUIDE_LATENCY_P95)
     assert found is not None
     assert found.shape is CounterShape.LATENCY_HISTOGRAM
-    assert found.buckets == "sum by (le) (increase(http_request_duration_seconds_bucket{}[1m]))"
+    assert found.buckets == "sum by (le) (http_request_duration_seconds_bucket{})"
     assert found.quantile == 0.95
 
 
-def test_counter_queries_accept_increase_parentheses_and_offsets() -> None:
+def test_counter_queries_accept_increase_parentheses_and_keep_offsets() -> None:
     found = counter_queries(
-        '(sum(increase(errors_total{job="a"}[5m] offset 1m)) / (sum(rate(requests_total[5m]))))',
-        step_s=90,
+        '(sum(increase(errors_total{job="a"}[5m] offset 1m)) / (sum(rate(requests_total[5m]))))'
     )
     assert found is not None
-    assert found.errors == 'sum (increase(errors_total{job="a"}[1m30s] offset 1m))'
-    assert found.requests == "sum (increase(requests_total{}[1m30s]))"
+    assert found.errors == 'sum (errors_total{job="a"} offset 1m)'
+    assert found.requests == "sum (requests_total{})"
     assert not found.same_metric
 
 
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("sum(rate(e[5m] @ 1700000000)) / sum(rate(t[5m]))", "sum (e{} @ 1700000000.000)"),
+        ("sum(rate(e[5m] @ end() offset -1m)) / sum(rate(t[5m]))",
+         "sum (e{} @ end() offset -1m)"),
+        ('sum(rate({__name__="e", a!~"x|y"}[1m])) / sum(rate(t[1m]))',
+         'sum ({__name__="e",a!~"x|y"})'),
+    ],
+)
+def test_counter_queries_keep_the_selector_exactly(query: str, errors: str) -> None:
+    found = counter_queries(query)
+    assert found is not None
+    assert found.errors == errors
+    # The counter query re-parses to a sum over the very selector of the original query.
+    original = pp.parse(query)
+    assert isinstance(original, pp.BinaryExpr)
+    lhs = original.lhs
+    assert isinstance(lhs, pp.AggregateExpr)
+    call = lhs.expr
+    assert isinstance(call, pp.Call)
+    counter = pp.parse(errors)
+    assert isinstance(counter, pp.AggregateExpr)
+    assert repr(counter.expr) == repr(call.args[0].vector_selector)
+
+
 def test_counter_queries_can_be_scoped() -> None:
-    found = counter_queries(GUIDE_ERROR_RATE, step_s=10)
+    found = counter_queries(GUIDE_ERROR_RATE)
     assert found is not None
     assert found.errors is not None
+    assert found.buckets is None
     assert scope_query(found.errors, "version", "canary") == (
-        'sum(increase(http_requests_total{status=~"5..",version="canary"}[10s]))'
+        'sum(http_requests_total{status=~"5..",version="canary"})'
+    )
+    histogram = counter_queries(GUIDE_LATENCY_P95)
+    assert histogram is not None
+    assert histogram.buckets is not None
+    assert scope_query(histogram.buckets, "version", "canary") == (
+        'sum by (le)(http_request_duration_seconds_bucket{version="canary"})'
     )
 
 
@@ -286,13 +319,35 @@ def test_counter_queries_can_be_scoped() -> None:
     ],
 )
 def test_unrecognised_shapes_give_none(query: str) -> None:
-    assert counter_queries(query, step_s=60) is None
+    assert counter_queries(query) is None
 
 
-@pytest.mark.parametrize("step", [0.5, 2.5, 0, -1, float("nan")])
-def test_counter_steps_must_be_whole_seconds(step: float) -> None:
-    with pytest.raises(ValueError, match="whole number of seconds"):
-        counter_queries(GUIDE_ERROR_RATE, step_s=step)
+@pytest.mark.parametrize(
+    ("printed", "parsed"),
+    [("http_requests_total", "other_total"), ("sum (", "max ("), ("sum (", "sum by (le) (")],
+)
+def test_an_unfaithful_counter_query_fails_closed(monkeypatch: pytest.MonkeyPatch, printed: str,
+                                                  parsed: str) -> None:
+    # If the printed counter query parsed back to something else, it must be refused.
+    real_parse = promql_scope.parse_query
+
+    def drifting(query: str) -> pp.Expr:
+        return real_parse(query.replace(printed, parsed))
+
+    monkeypatch.setattr(promql_scope, "parse_query", drifting)
+    with pytest.raises(PromQLScopeError, match="faithful counter query"):
+        promql_scope._cumulative_text(_error_matrix(), [])
+
+
+def _error_matrix() -> pp.MatrixSelector:
+    tree = pp.parse(GUIDE_ERROR_RATE)
+    assert isinstance(tree, pp.BinaryExpr)
+    assert isinstance(tree.lhs, pp.AggregateExpr)
+    call = tree.lhs.expr
+    assert isinstance(call, pp.Call)
+    matrix = call.args[0]
+    assert isinstance(matrix, pp.MatrixSelector)
+    return matrix
 
 
 def test_histogram_quantile_of() -> None:
