@@ -1,6 +1,6 @@
 """Recorded metrics for `safeship analyze` tests: the file provider's JSON for each arm.
 
-Traffic is generated with a seeded RNG: per 10 s interval each arm gets ``rps * 10`` requests,
+Traffic is generated with a seeded RNG: per 10 s interval each arm gets 40 requests per second,
 errors are binomial at the arm's error rate, latencies lognormal around the arm's median.
 Counters are cumulative, as Prometheus scrapes them; the guide's three metrics are recorded as
 series too, so every judge has what it needs.
@@ -54,8 +54,8 @@ def write_recordings(folder: Path, *, canary_error_rate: float, canary_median_s:
     """Write baseline.json and canary.json; the baseline has 1 % errors and 80 ms medians."""
     rng = np.random.default_rng(seed)
     start = 1_795_676_400.0
-    baseline = _arm(rng, start, intervals, 20, 0.01, 0.08)
-    canary = _arm(rng, start, intervals, 20, canary_error_rate, canary_median_s)
+    baseline = _arm(rng, start, intervals, 40, 0.01, 0.08)
+    canary = _arm(rng, start, intervals, 40, canary_error_rate, canary_median_s)
     folder.mkdir(parents=True, exist_ok=True)
     paths = folder / "baseline.json", folder / "canary.json"
     for path, arm in zip(paths, (baseline, canary), strict=True):
