@@ -1,0 +1,1 @@
+"""Traffic routers: one module per YAML ``type:``, behind :mod:`safeship.routers.interface`."""

@@ -1,0 +1,1 @@
+"""Scanners behind the security gates: secrets, dependencies, SBOMs, signatures, DAST."""

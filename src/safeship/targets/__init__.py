@@ -1,0 +1,1 @@
+"""Deployment targets: one module per YAML ``type:``, behind :mod:`safeship.targets.interface`."""
