@@ -18,7 +18,6 @@ Rules every provider follows:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -26,6 +25,9 @@ from pydantic import BaseModel, ConfigDict
 
 from safeship.model.analysis import Arm, ArmCounts, Series
 from safeship.model.canary import CanaryMetric, CanarySpec, Scope
+from safeship.model.counters import CounterSnapshot
+
+__all__ = ["CounterSnapshot", "CounterSource", "MetricsProvider", "ProviderOptions", "TimeRange"]
 
 
 class ProviderOptions(BaseModel):
@@ -63,20 +65,6 @@ class MetricsProvider(ABC):
     def counts(self, spec: CanarySpec, arm: Arm, window: TimeRange) -> ArmCounts | None:
         """Per-interval counts of requests, errors and latency buckets, or None if unknown."""
         return None
-
-
-@dataclass(frozen=True)
-class CounterSnapshot:
-    """Cumulative counters of one version at one instant (like a Prometheus scrape).
-
-    ``latency_buckets`` maps a bucket's upper bound in seconds to the cumulative number of
-    requests at or below it; the ``inf`` bucket equals ``requests``.
-    """
-
-    at: float
-    requests: float
-    errors: float
-    latency_buckets: Mapping[float, float]
 
 
 class CounterSource(Protocol):
