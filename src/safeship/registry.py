@@ -22,8 +22,12 @@ from safeship.errors import GateCannotRun
 from safeship.gates.api_call import ApiCallGate
 from safeship.gates.compile import CompileGate
 from safeship.gates.coverage import CoverageGate
+from safeship.gates.cve_check import CveCheckGate
+from safeship.gates.dast import DastGate
 from safeship.gates.interface import Gate, GateContext, GateOptions
 from safeship.gates.lint import LintGate
+from safeship.gates.sbom import SbomGate
+from safeship.gates.signature import SignatureGate
 from safeship.model.enums import FailAction
 from safeship.model.results import GateCheck
 
@@ -34,6 +38,10 @@ GATES: dict[str, type[Gate[Any]]] = {
     "compile": CompileGate,
     "coverage": CoverageGate,
     "api_call": ApiCallGate,
+    "sbom": SbomGate,
+    "cve_check": CveCheckGate,
+    "signature": SignatureGate,
+    "dast": DastGate,
 }
 
 
@@ -47,13 +55,9 @@ class UnavailableGateInfo:
 
 UNAVAILABLE_GATES: dict[str, UnavailableGateInfo] = {
     "secret_scan": UnavailableGateInfo(FailAction.BLOCK, "no passwords or keys in code"),
-    "sbom": UnavailableGateInfo(FailAction.LOG, "a CycloneDX software bill of materials"),
     "api_contract": UnavailableGateInfo(FailAction.FAIL, "no breaking API changes"),
     "db_migration": UnavailableGateInfo(FailAction.REQUIRE_APPROVAL,
                                         "every migration has a rollback"),
-    "cve_check": UnavailableGateInfo(FailAction.FAIL, "no critical CVEs in dependencies"),
-    "dast": UnavailableGateInfo(FailAction.FAIL_CANARY, "OWASP Top 10 against the running app"),
-    "signature": UnavailableGateInfo(FailAction.BLOCK_DEPLOY, "artifact signed by trusted CI"),
     "slo_check": UnavailableGateInfo(FailAction.BLOCK_DEPLOY, "error budget above 5%"),
 }
 

@@ -69,9 +69,19 @@ def test_kinds_are_detected(guide_gates: Path, guide_canary: Path) -> None:
     assert validate_file(guide_canary).kind is FileKind.CANARY
 
 
-def test_unavailable_gate_types_keep_the_guides_actions() -> None:
-    from safeship.registry import UNAVAILABLE_GATES, UnavailableOptions, build_gate
+# The guide's section 2.1 "Fail Action" column, by gate type.
+GUIDE_ACTIONS = {
+    "lint": FailAction.BLOCK, "secret_scan": FailAction.BLOCK, "compile": FailAction.FAIL,
+    "sbom": FailAction.LOG, "coverage": FailAction.FAIL, "api_contract": FailAction.FAIL,
+    "db_migration": FailAction.REQUIRE_APPROVAL, "cve_check": FailAction.FAIL,
+    "dast": FailAction.FAIL_CANARY, "signature": FailAction.BLOCK_DEPLOY,
+    "api_call": FailAction.BLOCK_DEPLOY,
+}
 
-    assert UNAVAILABLE_GATES["sbom"].default_action is FailAction.LOG
-    gate = build_gate("dast", UnavailableOptions())
-    assert gate.default_action is FailAction.FAIL_CANARY
+
+def test_every_gate_type_keeps_the_guides_fail_action() -> None:
+    from safeship.registry import gate_catalogue
+
+    actions = {name: action for name, action, _, _ in gate_catalogue()}
+    for gate_type, action in GUIDE_ACTIONS.items():
+        assert actions[gate_type] is action, gate_type

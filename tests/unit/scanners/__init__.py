@@ -1,0 +1,1 @@
+"""Tests of the scanners behind the security gates."""

@@ -1,0 +1,1 @@
+"""Tests of the DAST baseline scanner, with in-memory and loopback sample sites."""

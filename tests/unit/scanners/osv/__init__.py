@@ -1,0 +1,1 @@
+"""Tests of the OSV matcher (the cve_check engine)."""

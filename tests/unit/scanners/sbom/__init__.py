@@ -1,0 +1,1 @@
+"""Tests of the SBOM engine and the dependency readers."""

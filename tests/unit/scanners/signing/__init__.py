@@ -1,0 +1,1 @@
+"""Tests of the signing engine (keys, blob signatures, DSSE, provenance, trust policy)."""
