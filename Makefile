@@ -40,6 +40,7 @@ test: dev system-packages lint
 bench: dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/cve_scan.py
+	$(BIN)/python benchmarks/secret_scan.py
 
 clean:
 	rm -rf $(VENV) .safeship .pytest_cache .mypy_cache .ruff_cache coverage.json .coverage

@@ -27,6 +27,7 @@ from safeship.gates.dast import DastGate
 from safeship.gates.interface import Gate, GateContext, GateOptions
 from safeship.gates.lint import LintGate
 from safeship.gates.sbom import SbomGate
+from safeship.gates.secret_scan import SecretScanGate
 from safeship.gates.signature import SignatureGate
 from safeship.model.enums import FailAction
 from safeship.model.results import GateCheck
@@ -42,6 +43,7 @@ GATES: dict[str, type[Gate[Any]]] = {
     "cve_check": CveCheckGate,
     "signature": SignatureGate,
     "dast": DastGate,
+    "secret_scan": SecretScanGate,
 }
 
 
@@ -54,7 +56,6 @@ class UnavailableGateInfo:
 
 
 UNAVAILABLE_GATES: dict[str, UnavailableGateInfo] = {
-    "secret_scan": UnavailableGateInfo(FailAction.BLOCK, "no passwords or keys in code"),
     "api_contract": UnavailableGateInfo(FailAction.FAIL, "no breaking API changes"),
     "db_migration": UnavailableGateInfo(FailAction.REQUIRE_APPROVAL,
                                         "every migration has a rollback"),

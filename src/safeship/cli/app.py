@@ -17,7 +17,15 @@ from typing import Annotated
 import typer
 
 from safeship import __version__
-from safeship.cli import config_cmd, cve_cmd, dast_cmd, gates_cmd, sbom_cmd, signing_cmd
+from safeship.cli import (
+    config_cmd,
+    cve_cmd,
+    dast_cmd,
+    gates_cmd,
+    sbom_cmd,
+    secrets_cmd,
+    signing_cmd,
+)
 from safeship.cli.analyze_cmd import analyze_command
 from safeship.cli.demo_cmd import demo_command
 from safeship.cli.history_cmd import approve_command, history_command, reject_command
@@ -41,6 +49,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(sbom_cmd.app, name="sbom")
 app.add_typer(cve_cmd.app, name="cve")
 app.add_typer(dast_cmd.app, name="dast")
+app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(signing_cmd.keys_app, name="keys")
 app.command("sign")(signing_cmd.sign_command)
 app.command("verify")(signing_cmd.verify_command)
