@@ -8,6 +8,9 @@ need=()
 for pair in \
   "/usr/lib/postgresql/*/bin/initdb:postgresql" \
   "/usr/bin/prometheus:prometheus" \
+  "/usr/sbin/haproxy:haproxy" \
+  "/usr/sbin/nginx:nginx" \
+  "/usr/bin/wrk:wrk" \
   "/usr/bin/git:git" \
   "/usr/bin/chromium:chromium"; do
   bin=${pair%%:*}

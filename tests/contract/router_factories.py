@@ -54,6 +54,7 @@ from safeship.routers.embedded import EmbeddedOptions, EmbeddedRouter
 from safeship.routers.embedded_loop import LoopThread
 from safeship.routers.interface import Router
 from safeship.testing.fake_router import FakeRouter
+from tests.integration.router_process_factories import haproxy_router, nginx_router
 
 # --------------------------------------------------------------------------------------------
 # Routers under test
@@ -113,8 +114,8 @@ def fake_router(ctx: FactoryContext) -> Iterator[RouterUnderTest]:
 ROUTER_KINDS: tuple[RouterKind, ...] = (
     RouterKind("embedded", embedded_router, carries_traffic=True),
     RouterKind("fake", fake_router, carries_traffic=False),
-    # Add real routers here, e.g. RouterKind("haproxy", haproxy_router, carries_traffic=True,
-    # marks=(pytest.mark.haproxy,)) and RouterKind("nginx", ..., marks=(pytest.mark.nginx,)).
+    RouterKind("haproxy", haproxy_router, carries_traffic=True, marks=(pytest.mark.haproxy,)),
+    RouterKind("nginx", nginx_router, carries_traffic=True, marks=(pytest.mark.nginx,)),
 )
 """Every router the contract suite runs on."""
 

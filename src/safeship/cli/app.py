@@ -22,6 +22,7 @@ from safeship.cli import (
     cve_cmd,
     dast_cmd,
     gates_cmd,
+    rollout_cmd,
     sbom_cmd,
     secrets_cmd,
     signing_cmd,
@@ -32,6 +33,7 @@ from safeship.cli.history_cmd import approve_command, history_command, reject_co
 from safeship.cli.init_cmd import init_command
 from safeship.cli.log_setup import configure_logging
 from safeship.cli.output import stderr_console
+from safeship.cli.recommend_cmd import recommend_command
 from safeship.cli.state import OPTIONS
 from safeship.errors import ExitCode, SafeshipError
 
@@ -50,6 +52,7 @@ app.add_typer(sbom_cmd.app, name="sbom")
 app.add_typer(cve_cmd.app, name="cve")
 app.add_typer(dast_cmd.app, name="dast")
 app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(rollout_cmd.app, name="rollout")
 app.add_typer(signing_cmd.keys_app, name="keys")
 app.command("sign")(signing_cmd.sign_command)
 app.command("verify")(signing_cmd.verify_command)
@@ -58,6 +61,7 @@ app.command("approve")(approve_command)
 app.command("reject")(reject_command)
 app.command("init")(init_command)
 app.command("analyze")(analyze_command)
+app.command("recommend")(recommend_command)
 app.command("demo")(demo_command)
 
 

@@ -172,9 +172,12 @@ def classify(baseline: Sequence[float], canary: Sequence[float],
     try:
         return _compare(baseline, canary, rules, config, name)
     except (ValueError, ArithmeticError) as error:
+        # Kayenta labels this Error. Too few or fully tied points are not evidence of a
+        # regression, so safeship neither rolls back nor promotes on it: it is left out of the
+        # score like missing data, and the judge waits (a metric without data never promotes).
         return MetricClassification(
-            Classification.NODATA_FAIL, rules.critical,
-            f"the comparison of {name} errored ({error}), which counts as a failure",
+            Classification.NODATA, rules.critical,
+            f"{name} could not be compared yet ({error}); it counts as missing data",
             Rule.ERROR, error=str(error))
 
 

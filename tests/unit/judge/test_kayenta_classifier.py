@@ -483,25 +483,27 @@ def test_zero_baseline_mean_ignores_the_effect_gate() -> None:
     assert math.isnan(result.effect_size)
 
 
-def test_an_error_becomes_a_failing_label(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_counts_as_missing_data(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_args: object) -> None:
         raise TiedObservationsError
 
     monkeypatch.setattr("safeship.judge.kayenta_classifier.mann_whitney_interval", broken)
     result = classify((1.0, 2.0), (3.0, 4.0), rules(critical=True), name="m")
-    assert (result.classification, result.critical, result.rule) == (NODATA_FAIL, True,
-                                                                     Rule.ERROR)
+    # Kayenta says Error; safeship treats it as missing data (no rollback, no promotion),
+    # keeping the critical flag so a critical metric still fails closed.
+    assert (result.classification, result.critical, result.rule) == (
+        Classification.NODATA, True, Rule.ERROR)
     assert result.error is not None
     assert "tied" in result.error
-    assert "errored" in result.reason
+    assert "counts as missing data" in result.reason
     plain = classify((1.0, 2.0), (3.0, 4.0), rules(critical=False))
-    assert (plain.classification, plain.critical) == (NODATA_FAIL, False)
+    assert (plain.classification, plain.critical) == (Classification.NODATA, False)
 
 
 def test_overflowing_values_error_instead_of_passing() -> None:
     # The shift range overflows to infinity; the classifier must not call that a Pass.
     result = classify((-1.7e308, 1.0), (1.7e308, 2.0))
-    assert result.classification is NODATA_FAIL
+    assert result.classification is Classification.NODATA
     assert result.rule is Rule.ERROR
 
 

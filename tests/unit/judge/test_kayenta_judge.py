@@ -331,7 +331,7 @@ def test_allowed_effect_sizes_show_in_the_sentence() -> None:
         down, "m").detail
 
 
-def test_an_error_is_inconclusive_and_counts_as_a_failure(
+def test_an_error_on_a_critical_metric_still_fails_the_canary(
         monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_args: object) -> None:
         raise TiedObservationsError
@@ -340,11 +340,22 @@ def test_an_error_is_inconclusive_and_counts_as_a_failure(
     verdict = kayenta_judge(evidence(m=SAME, ok=SAME), spec(metric("m", critical=True),
                                                            metric("ok")))
     m = by_name(verdict, "m")
-    assert (m.outcome, m.classification, m.critical) == (
-        MetricOutcome.INCONCLUSIVE, Classification.NODATA_FAIL, True)
+    assert (m.classification, m.critical) == (Classification.NODATA, True)
     assert m.detail.startswith("m could not be compared (cannot compute a Mann-Whitney")
-    assert "so it counts as a failure; it is critical, so the canary fails;" in m.detail
+    assert "it is critical, so the canary fails" in m.detail
     assert verdict.decision is Decision.ROLLBACK
+
+
+def test_an_error_on_an_ordinary_metric_waits_instead_of_rolling_back(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object) -> None:
+        raise TiedObservationsError
+
+    monkeypatch.setattr("safeship.judge.kayenta_classifier.mann_whitney_interval", broken)
+    verdict = kayenta_judge(evidence(m=SAME, ok=SAME, more=SAME),
+                            spec(metric("m"), metric("ok"), metric("more")))
+    assert by_name(verdict, "m").classification is Classification.NODATA
+    assert verdict.decision is Decision.INSUFFICIENT_DATA
 
 
 def test_group_weights_and_the_default_group() -> None:

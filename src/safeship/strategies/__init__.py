@@ -1,0 +1,1 @@
+"""Deployment strategies: one pure planner per YAML ``type:``, behind :mod:`.interface`."""
