@@ -104,6 +104,10 @@ def recommend_from_signals(signals: Sequence[Signal],
         others = ", ".join(kind.value for kind in kinds[1:])
         notes.append(f"Several change types apply; the most cautious one, {kinds[0].value}, "
                      f"decides over {others}.")
+    if kinds[0] is ChangeType.SECURITY_PATCH:
+        notes.append("Only commit messages point to a security fix, and the guide's answer to "
+                     "one is the fastest row. Make sure it is one; otherwise a canary is the "
+                     "cautious default.")
     if ChangeType.SECURITY_PATCH in kinds[1:]:
         notes.append("A security fix is part of this change: the guide calls it urgent, but "
                      "still gradual. Move through the steps without extra holds, and skip "

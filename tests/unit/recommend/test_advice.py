@@ -95,6 +95,13 @@ def test_several_signals_pick_the_most_cautious_and_keep_all() -> None:
     assert "security fix" in " ".join(recommendation.notes)
 
 
+def test_a_security_patch_decided_by_commit_messages_asks_to_confirm() -> None:
+    recommendation = recommend_from_signals(
+        [Signal(ChangeType.SECURITY_PATCH, "commit messages", ("abc Fix CVE-2024-1",))])
+    assert recommendation.strategy == "Rolling (fast)"
+    assert "Make sure" in " ".join(recommendation.notes)
+
+
 def test_no_signal_falls_back_to_canary_never_to_speed() -> None:
     recommendation = recommend_from_signals([])
     assert recommendation.change_type is None

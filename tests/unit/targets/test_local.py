@@ -20,7 +20,7 @@ import pytest
 
 from safeship._internal.http import client_factory_with_transport
 from safeship.errors import UsageError
-from safeship.targets import local, local_process
+from safeship.targets import local, local_ports, local_process
 from safeship.targets.interface import Artifact, TargetUnavailable
 from safeship.targets.local import InstanceFailed, LocalOptions, LocalTarget
 from safeship.targets.local_state import STATE_FORMAT
@@ -409,7 +409,7 @@ def test_an_instance_whose_port_was_taken_meanwhile_moves_to_another(
         thief.listen()
         stolen = thief.getsockname()[1]
         picks = iter([stolen])
-        real_free_port = local.free_port
+        real_free_port = local_ports.free_port
 
         def pick(host: str, avoid: Collection[int] = ()) -> int:
             return next(picks, None) or real_free_port(host, avoid)
