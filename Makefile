@@ -42,6 +42,7 @@ bench: dev
 	$(BIN)/python benchmarks/cve_scan.py
 	$(BIN)/python benchmarks/secret_scan.py
 	$(BIN)/python benchmarks/router.py
+	$(BIN)/python benchmarks/rollback.py
 	$(BIN)/python benchmarks/canary_detection.py --quick --json benchmarks/results/canary_detection.json
 
 clean:

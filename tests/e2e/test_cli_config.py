@@ -135,7 +135,7 @@ def test_json_logs(cli: CliRunner, tmp_path: Path) -> None:
 
 
 def test_demo_runs_from_block_to_pass(cli: CliRunner) -> None:
-    result = cli("demo")
+    result = cli("demo", "--no-canary")  # the canary part: tests/e2e/test_demo_canary.py
     assert result.code == 0, result.out + result.err
     assert "run 1 ended blocked, run 2 ended passed" in result.out
     assert "F401" in result.out

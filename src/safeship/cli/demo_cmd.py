@@ -1,15 +1,27 @@
-"""``safeship demo``: a real gate pipeline on a sample service, from a failure to a pass."""
+"""``safeship demo``: gates from a failure to a pass, then canaries that roll back and promote.
+
+Part one runs the gate pipeline on a sample service (it blocks on a lint error, then passes).
+Part two (skipped with ``--no-canary``) runs the sample HTTP service behind the embedded router
+under steady loopback load: v1 goes live, v2 (5 % errors, +80 ms) is caught by the judge and
+rolled back automatically, v3 goes through 1/5/25/100 % and is promoted. See
+:mod:`safeship.demo.canary_run`. ``--json FILE`` writes the releases' numbers.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.live import Live
 from rich.rule import Rule
+from rich.text import Text
 
 from safeship import api
 from safeship._internal.subprocess import run_command
@@ -17,8 +29,16 @@ from safeship.cli.gates_cmd import EXIT_BY_STATUS, ReportFormat, render
 from safeship.cli.output import is_interactive, stdout_console
 from safeship.cli.progress import ConsoleProgress
 from safeship.demo.budget_server import BudgetServer
+from safeship.demo.canary_run import (
+    LOAD_RATE_PER_S,
+    STEP_DURATION_S,
+    STEP_PERCENTAGES,
+    CanaryDemo,
+    DemoStatus,
+    ReleaseResult,
+)
 from safeship.demo.sample_service import fix_lint_error, write_sample
-from safeship.errors import ToolUnavailable
+from safeship.errors import ExitCode, ToolUnavailable
 from safeship.model.results import PipelineRun
 from safeship.report import render_history
 
@@ -51,28 +71,132 @@ def _run(root: Path, title: str) -> PipelineRun:
     return run
 
 
+def _status_text(status: DemoStatus) -> Text:
+    split = ", ".join(f"{version} {share:g}%" for version, share in status.weights.items())
+    line = f"{status.elapsed_s:5.1f}s  {status.phase}  |  router: {split or '-'}"
+    load = status.load
+    if load is not None:
+        answers = ", ".join(f"{v} {n}" for v, n in sorted(load.by_version.items()))
+        line += (f"  |  {load.sent} requests ({answers}), {load.app_errors} app errors, "
+                 f"{load.routing_failures} routing failures")
+    return Text(line)
+
+
+def _print_release(console: Console, result: ReleaseResult) -> None:
+    style = "red" if result.decision == "ROLLED_BACK" else "green"
+    console.print(f"{result.version}: {result.decision} after {result.duration_seconds:.1f} s "
+                  f"(max canary {result.max_canary_percent:g} %)", style=style, markup=False)
+    for line in result.explanation:
+        console.print(f"  {line}", markup=False)
+    if result.rollback_seconds is not None:
+        console.print(f"  rollback took {result.rollback_seconds:.3f} s from the ROLLBACK "
+                      "decision to the router reporting 0 % on the canary", markup=False)
+        console.print(f"  requests answered by {result.version} after the rollback: "
+                      f"{result.canary_requests_after_rollback}", markup=False)
+    console.print(f"  requests failed by routing during the weight changes: "
+                  f"{result.failed_requests_during_weight_changes}", markup=False)
+
+
+def _canary_phase(root: Path) -> tuple[list[ReleaseResult], Path | None]:
+    """Run v1, v2 and v3 behind the embedded router; return the results and v2's report."""
+    console = stdout_console()
+    console.print(Rule("canary: v1 live, v2 bad (+5 % errors, +80 ms), v3 good"))
+    steps = "/".join(f"{p:g}" for p in STEP_PERCENTAGES)
+    console.print(f"steps {steps} % of {STEP_DURATION_S:g} s each, steady load of "
+                  f"{LOAD_RATE_PER_S:g} requests/s on 127.0.0.1", markup=False)
+    results: list[ReleaseResult] = []
+    report: Path | None = None
+    live_view = is_interactive()
+    with CanaryDemo(root / "canary") as demo:
+        def show(text: str) -> None:
+            if not live_view:
+                console.print(text, markup=False)
+
+        live = Live(get_renderable=lambda: _status_text(demo.status()), console=console,
+                    refresh_per_second=4, transient=True) if live_view else None
+        try:
+            if live is not None:
+                live.start()
+            show("starting v1 behind the embedded router ...")
+            first = demo.start_stable("v1")
+            if live is not None:
+                live.stop()
+            console.print(f"v1: {first.value}; load generator running", markup=False)
+            for version in ("v2", "v3"):
+                show(f"canary {version} ...")
+                if live is not None:
+                    live.start()
+                result = demo.canary(version)
+                if live is not None:
+                    live.stop()
+                _print_release(console, result)
+                results.append(result)
+                if version == "v2":
+                    report = demo.write_report("v2", root / "v2-analysis.html")
+        finally:
+            if live is not None:
+                live.stop()
+    return results, report
+
+
+def _write_json(path: Path, releases: list[ReleaseResult], duration_s: float) -> None:
+    path.write_text(json.dumps({"releases": [r.as_json() for r in releases],
+                                "duration_seconds": round(duration_s, 3)}, indent=2) + "\n",
+                    encoding="utf-8")
+
+
+def _clean(root: Path, keep: Path | None) -> None:
+    """Remove the demo's temp dir, except the file ``keep``."""
+    if keep is None or not keep.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for child in root.iterdir():
+        if child == keep:
+            continue
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _expected(releases: list[ReleaseResult]) -> bool:
+    decisions = {r.version: r.decision for r in releases}
+    return decisions.get("v2") == "ROLLED_BACK" and decisions.get("v3") == "PROMOTED"
+
+
 def demo_command(
     keep: Annotated[bool, typer.Option("--keep", help="keep the sample project afterwards")]
     = False,
+    json_file: Annotated[Path | None, typer.Option(
+        "--json", dir_okay=False, help="write the canary releases' numbers to this file")]
+    = None,
+    no_canary: Annotated[bool, typer.Option("--no-canary", help="run the gates part only")]
+    = False,
 ) -> None:
-    """Run the gate pipeline on a sample service: it blocks on a lint error, then passes.
+    """Gates on a sample service (block, then pass), then canaries: v2 rolls back, v3 promotes.
 
     Everything runs on this machine: ruff, the compiler, coverage.py and an error-budget
-    endpoint on 127.0.0.1. Results go to the sample's own state store.
+    endpoint on 127.0.0.1; then the sample HTTP service behind the embedded router under a
+    steady loopback load. Results go to the sample's own state stores.
     """
     console = stdout_console()
+    began = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="safeship-demo-"))
+    project = root / "shop"
+    project.mkdir()
+    releases: list[ReleaseResult] = []
+    report: Path | None = None
     try:
         with BudgetServer(budget_remaining=0.42) as budget:
-            write_sample(root, budget.url)
-            console.print(f"sample service written to {root}", markup=False)
+            write_sample(project, budget.url)
+            console.print(f"sample service written to {project}", markup=False)
             console.print("measuring test coverage with coverage.py ...", markup=False)
-            _measure_coverage(root)
-            first = _run(root, "run 1: the sample as written (it has a lint error)")
-            console.print(f"fix: {fix_lint_error(root)}", markup=False)
-            second = _run(root, "run 2: after the fix")
+            _measure_coverage(project)
+            first = _run(project, "run 1: the sample as written (it has a lint error)")
+            console.print(f"fix: {fix_lint_error(project)}", markup=False)
+            second = _run(project, "run 2: after the fix")
         console.print(Rule("history (safeship history)"))
-        store = api.open_store(root)
+        store = api.open_store(project)
         try:
             render_history(store.list_runs(limit=5), console)
         finally:
@@ -80,9 +204,22 @@ def demo_command(
         console.print(
             f"run 1 ended {first.status.value}, run 2 ended {second.status.value}. "
             "Try it on your repository: safeship init && safeship gates run", markup=False)
+        if not no_canary and EXIT_BY_STATUS[second.status] == ExitCode.OK:
+            releases, report = _canary_phase(root)
+        duration = time.monotonic() - began
+        if json_file is not None:
+            _write_json(json_file, releases, duration)
+        console.print(f"demo took {duration:.1f} s", markup=False)
+        if report is not None:
+            console.print(f"HTML report of v2's analysis: {report}", markup=False)
     finally:
         if keep:
             console.print(f"kept {root}", markup=False)
         else:
-            shutil.rmtree(root, ignore_errors=True)
-    raise typer.Exit(EXIT_BY_STATUS[second.status])
+            _clean(root, report)
+    code = EXIT_BY_STATUS[second.status]
+    if code == ExitCode.OK and releases and not _expected(releases):
+        console.print("the canary part did not end as expected (v2 rolled back, v3 promoted)",
+                      style="red", markup=False)
+        code = ExitCode.BLOCKED
+    raise typer.Exit(code)
