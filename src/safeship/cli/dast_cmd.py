@@ -115,7 +115,7 @@ def scan_command(
     )
     report = run_scan(config, default_client_factory)
     if levels is not None and levels.not_implemented:
-        stderr_console().print("note: rules not implemented by this scanner (ignored): "
+        stderr_console().print("note: rules this scanner does not check (ignored): "
                                + ", ".join(levels.not_implemented), markup=False)
     if fmt is DastFormat.JSON:
         emit(render_scan_json(report), output)

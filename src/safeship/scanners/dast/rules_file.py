@@ -15,7 +15,7 @@ Two spellings are read:
         10036: IGNORE
 
 Rule ids this scanner does not implement are accepted at WARN, INFO or IGNORE (a ZAP-generated
-file lists many) and reported as not implemented. At FAIL they are refused: a FAIL that can never
+file lists many) and reported as unknown here. At FAIL they are refused: a FAIL that can never
 trigger would silently weaken the gate.
 """
 
