@@ -5,6 +5,8 @@ Part two (skipped with ``--no-canary``) runs the sample HTTP service behind the 
 under steady loopback load: v1 goes live, v2 (5 % errors, +80 ms) is caught by the judge and
 rolled back automatically, v3 goes through 1/5/25/100 % and is promoted. See
 :mod:`safeship.demo.canary_run`. ``--json FILE`` writes the releases' numbers.
+``--prometheus`` reads the metrics from a real Prometheus scraping the router when
+``/usr/bin/prometheus`` is installed (else it says so and uses the builtin provider).
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from safeship.cli.progress import ConsoleProgress
 from safeship.demo.budget_server import BudgetServer
 from safeship.demo.canary_run import (
     LOAD_RATE_PER_S,
-    STEP_DURATION_S,
     STEP_PERCENTAGES,
     CanaryDemo,
     DemoStatus,
     ReleaseResult,
+    step_duration_s,
 )
+from safeship.demo.prometheus_server import PROMETHEUS_BINARY, prometheus_binary
 from safeship.demo.sample_service import fix_lint_error, write_sample
 from safeship.errors import ExitCode, ToolUnavailable
 from safeship.model.results import PipelineRun
@@ -97,17 +100,31 @@ def _print_release(console: Console, result: ReleaseResult) -> None:
                   f"{result.failed_requests_during_weight_changes}", markup=False)
 
 
-def _canary_phase(root: Path) -> tuple[list[ReleaseResult], Path | None]:
-    """Run v1, v2 and v3 behind the embedded router; return the results and v2's report."""
+def _canary_phase(root: Path, prometheus: bool = False
+                  ) -> tuple[list[ReleaseResult], Path | None, str]:
+    """Run v1, v2 and v3 behind the embedded router; return the results, v2's report and where
+    the metrics came from (``prometheus`` or ``builtin``)."""
     console = stdout_console()
     console.print(Rule("canary: v1 live, v2 bad (+5 % errors, +80 ms), v3 good"))
+    binary = prometheus_binary() if prometheus else None
+    if prometheus and binary is None:
+        console.print(f"--prometheus: {PROMETHEUS_BINARY} is not installed; falling back to "
+                      "the builtin metrics provider (the router's own counters)", markup=False)
     steps = "/".join(f"{p:g}" for p in STEP_PERCENTAGES)
-    console.print(f"steps {steps} % of {STEP_DURATION_S:g} s each, steady load of "
-                  f"{LOAD_RATE_PER_S:g} requests/s on 127.0.0.1", markup=False)
+    console.print(f"steps {steps} % of {step_duration_s(binary is not None):g} s each, steady "
+                  f"load of {LOAD_RATE_PER_S:g} requests/s on 127.0.0.1", markup=False)
     results: list[ReleaseResult] = []
     report: Path | None = None
     live_view = is_interactive()
-    with CanaryDemo(root / "canary") as demo:
+    shown_notes = 0
+    with CanaryDemo(root / "canary", prometheus_binary=binary) as demo:
+        def notes() -> None:
+            nonlocal shown_notes
+            for note in demo.notes[shown_notes:]:
+                console.print(note, markup=False)
+            shown_notes = len(demo.notes)
+
+        notes()
         def show(text: str) -> None:
             if not live_view:
                 console.print(text, markup=False)
@@ -121,6 +138,7 @@ def _canary_phase(root: Path) -> tuple[list[ReleaseResult], Path | None]:
             first = demo.start_stable("v1")
             if live is not None:
                 live.stop()
+            notes()
             console.print(f"v1: {first.value}; load generator running", markup=False)
             for version in ("v2", "v3"):
                 show(f"canary {version} ...")
@@ -129,6 +147,7 @@ def _canary_phase(root: Path) -> tuple[list[ReleaseResult], Path | None]:
                 result = demo.canary(version)
                 if live is not None:
                     live.stop()
+                notes()
                 _print_release(console, result)
                 results.append(result)
                 if version == "v2":
@@ -136,13 +155,21 @@ def _canary_phase(root: Path) -> tuple[list[ReleaseResult], Path | None]:
         finally:
             if live is not None:
                 live.stop()
-    return results, report
+        source = demo.metrics_source
+        console.print("the judge's metrics came from "
+                      + ("Prometheus (PromQL over the router's scraped /metrics)"
+                         if source == "prometheus" else
+                         "the builtin provider (the router's own counters)"), markup=False)
+    return results, report, source
 
 
-def _write_json(path: Path, releases: list[ReleaseResult], duration_s: float) -> None:
-    path.write_text(json.dumps({"releases": [r.as_json() for r in releases],
-                                "duration_seconds": round(duration_s, 3)}, indent=2) + "\n",
-                    encoding="utf-8")
+def _write_json(path: Path, releases: list[ReleaseResult], duration_s: float,
+                metrics_source: str | None = None) -> None:
+    document: dict[str, object] = {"releases": [r.as_json() for r in releases],
+                                   "duration_seconds": round(duration_s, 3)}
+    if metrics_source is not None:
+        document["metrics_source"] = metrics_source
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def _clean(root: Path, keep: Path | None) -> None:
@@ -172,6 +199,10 @@ def demo_command(
     = None,
     no_canary: Annotated[bool, typer.Option("--no-canary", help="run the gates part only")]
     = False,
+    prometheus: Annotated[bool, typer.Option(
+        "--prometheus", help="read the canary metrics from a real Prometheus scraping the "
+                             "router (needs /usr/bin/prometheus; else the builtin provider)")]
+    = False,
 ) -> None:
     """Gates on a sample service (block, then pass), then canaries: v2 rolls back, v3 promotes.
 
@@ -186,6 +217,7 @@ def demo_command(
     project.mkdir()
     releases: list[ReleaseResult] = []
     report: Path | None = None
+    source: str | None = None
     try:
         with BudgetServer(budget_remaining=0.42) as budget:
             write_sample(project, budget.url)
@@ -205,10 +237,10 @@ def demo_command(
             f"run 1 ended {first.status.value}, run 2 ended {second.status.value}. "
             "Try it on your repository: safeship init && safeship gates run", markup=False)
         if not no_canary and EXIT_BY_STATUS[second.status] == ExitCode.OK:
-            releases, report = _canary_phase(root)
+            releases, report, source = _canary_phase(root, prometheus)
         duration = time.monotonic() - began
         if json_file is not None:
-            _write_json(json_file, releases, duration)
+            _write_json(json_file, releases, duration, source)
         console.print(f"demo took {duration:.1f} s", markup=False)
         if report is not None:
             console.print(f"HTML report of v2's analysis: {report}", markup=False)

@@ -18,7 +18,16 @@ p95: at 1 % the canary serves two or three requests per scrape, and a p95 of so 
 their slowest one, which a busy machine (a test run beside the demo) pushed past 50 ms in one of
 the first trials and rolled back the good v3.
 
-Nothing here prints: :meth:`CanaryDemo.status` is what the CLI shows while a release runs.
+**Prometheus** (``safeship demo --prometheus``): when ``/usr/bin/prometheus`` is installed, a
+real Prometheus (:mod:`safeship.demo.prometheus_server`) scrapes the router's admin ``/metrics``
+every second and the ``prometheus`` provider answers the same two metrics with PromQL over
+``safeship_router_requests_total`` and ``safeship_router_request_duration_seconds_bucket``
+(rate windows of :data:`PROMQL_RATE_WINDOW`, steps of :data:`PROMETHEUS_STEP_DURATION_S` s so
+that each step has several scrapes). Without the binary, or if it cannot start or scrape, the
+demo says so and uses the ``builtin`` provider.
+
+Nothing here prints: :meth:`CanaryDemo.status` is what the CLI shows while a release runs;
+:attr:`CanaryDemo.notes` says where the metrics came from.
 """
 
 from __future__ import annotations
@@ -31,8 +40,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from safeship.demo.load import LoadGenerator, LoadStats
+from safeship.demo.prometheus_server import DemoPrometheus, PrometheusStartError
 from safeship.demo.sample_app import HEALTH_PATH, write_app
 from safeship.engine.clock import SystemClock
 from safeship.engine.rollout import (
@@ -47,6 +58,8 @@ from safeship.engine.rollout_loop import AnalysisPolicy
 from safeship.engine.rollout_state import InsufficientDataPolicy, RolloutStatus
 from safeship.judge.interface import Judge
 from safeship.metrics.builtin import BuiltinOptions, BuiltinProvider
+from safeship.metrics.interface import MetricsProvider
+from safeship.metrics.prometheus import PrometheusOptions, PrometheusProvider
 from safeship.model.analysis import AnalysisInput, AnalysisReport, AnalysisVerdict, Decision
 from safeship.model.canary import (
     CanaryMetric,
@@ -77,16 +90,40 @@ P50_LIMIT_MS = 40.0
 WARM_UP_S = 1.0
 LOAD_LIMIT_S = 240.0  # the load generator stops by itself after this, whatever happens
 _FAILURE_TAIL_S = 0.5  # routing failures this long after a release still count against it
+PROMETHEUS_STEP_DURATION_S = 6.0  # a few 1 s scrapes per step, plus the scrape lag
+PROMQL_RATE_WINDOW = "5s"
+PROMETHEUS_DATA_TIMEOUT_S = 30.0  # the first scrape comes ~6 s after Prometheus starts
+_PROMETHEUS_WARM_UP_S = 2.5  # after the first sample: rate() needs two samples of the baseline
+_REQUESTS = "safeship_router_requests_total"
+_BUCKETS = "safeship_router_request_duration_seconds_bucket"
+PROMQL_ERROR_RATE = (
+    f'(sum(rate({_REQUESTS}{{code_class="5xx"}}[{PROMQL_RATE_WINDOW}])) or vector(0)) / '
+    f"sum(rate({_REQUESTS}[{PROMQL_RATE_WINDOW}]))")
+"""Errors over requests; ``or vector(0)``: no 5xx series yet means no errors, not no data."""
+PROMQL_LATENCY_P50 = (f"histogram_quantile(0.5, sum by (le) "
+                      f"(rate({_BUCKETS}[{PROMQL_RATE_WINDOW}])))")
 
-def demo_spec() -> CanarySpec:
-    """The canary analysis of the demo: compressed steps, two metrics, the threshold judge."""
+
+def step_duration_s(prometheus: bool = False) -> float:
+    """Seconds per canary step (longer with Prometheus, which needs scrapes in each step)."""
+    return PROMETHEUS_STEP_DURATION_S if prometheus else STEP_DURATION_S
+
+
+def demo_spec(prometheus: bool = False) -> CanarySpec:
+    """The canary analysis of the demo: compressed steps, two metrics, the threshold judge.
+
+    With ``prometheus`` the metrics are PromQL over the router's series (the provider narrows
+    each selector to a version) and the steps are :data:`PROMETHEUS_STEP_DURATION_S` long.
+    """
+    errors, latency = (PROMQL_ERROR_RATE, PROMQL_LATENCY_P50) if prometheus else (
+        "errors", "latency p50")
     return CanarySpec(
         source="safeship demo", name="demo-shop-canary",
-        steps=tuple(CanaryStep(p, STEP_DURATION_S) for p in STEP_PERCENTAGES),
+        steps=tuple(CanaryStep(p, step_duration_s(prometheus)) for p in STEP_PERCENTAGES),
         metrics=(
-            CanaryMetric("error_rate", "errors", Threshold(max_increase_ratio=2.0),
+            CanaryMetric("error_rate", errors, Threshold(max_increase_ratio=2.0),
                          category=MetricCategory.AVAILABILITY, critical=True),
-            CanaryMetric("latency_p50", "latency p50", Threshold(max_absolute_ms=P50_LIMIT_MS),
+            CanaryMetric("latency_p50", latency, Threshold(max_absolute_ms=P50_LIMIT_MS),
                          category=MetricCategory.LATENCY),
         ),
         judge=JudgeConfig(name=JudgeName.THRESHOLD, min_sample_size=MIN_SAMPLE_SIZE,
@@ -166,11 +203,19 @@ class _Recorder:
 
 
 class CanaryDemo:
-    """The demo's rollouts on this machine (a context manager: it stops what it started)."""
+    """The demo's rollouts on this machine (a context manager: it stops what it started).
 
-    def __init__(self, root: Path) -> None:
+    ``prometheus_binary``: run that Prometheus and read the metrics from it (None: the
+    ``builtin`` provider). If it cannot start or scrape, the demo falls back to ``builtin`` and
+    says so in :attr:`notes`.
+    """
+
+    def __init__(self, root: Path, *, prometheus_binary: str | None = None) -> None:
         self.root = root
-        self.spec = demo_spec()
+        self.prometheus_binary = prometheus_binary
+        self.prometheus: DemoPrometheus | None = None
+        self.notes: list[str] = []
+        self.spec = demo_spec(prometheus=prometheus_binary is not None)
         self.app = write_app(root / "app")
         self.router = _WatchedRouter(EmbeddedOptions())
         self.target = LocalTarget(LocalOptions(
@@ -183,9 +228,37 @@ class CanaryDemo:
         self.recorders: dict[str, _Recorder] = {}
         self._began = time.monotonic()
 
+    @property
+    def metrics_source(self) -> str:
+        """Where the judge's metrics come from: ``prometheus`` or ``builtin``."""
+        return "prometheus" if self.prometheus is not None else "builtin"
+
     def __enter__(self) -> CanaryDemo:
         self.router.start()
+        if self.prometheus_binary is not None:
+            self._start_prometheus(self.prometheus_binary)
         return self
+
+    def _start_prometheus(self, binary: str) -> None:
+        target = urlsplit(self.router.admin_url).netloc
+        server = DemoPrometheus(binary, target, self.router.admin_token)
+        try:
+            server.start()
+        except (PrometheusStartError, OSError) as exc:
+            self._fall_back(f"Prometheus could not be started ({_first_line(exc)})")
+            return
+        self.prometheus = server
+        self.notes.append(f"metrics from Prometheus at {server.url} (scraping the embedded "
+                          f"router's /metrics at {target} every 1 s)")
+
+    def _fall_back(self, why: str) -> None:
+        if self.prometheus is not None:
+            with contextlib.suppress(Exception):
+                self.prometheus.stop()
+        self.prometheus = None
+        self.spec = demo_spec()
+        self.notes.append(f"{why}: falling back to the builtin metrics provider "
+                          "(the router's own counters)")
 
     def __exit__(self, *args: object) -> None:
         self.close()
@@ -194,6 +267,9 @@ class CanaryDemo:
         """Stop the load, every instance, the router and the store (each bounded)."""
         if self.load is not None:
             self.load.stop()
+        if self.prometheus is not None:
+            with contextlib.suppress(Exception):
+                self.prometheus.stop()
         with contextlib.suppress(Exception):
             self.target.close()
         with contextlib.suppress(Exception):
@@ -222,6 +298,18 @@ class CanaryDemo:
         self.load = LoadGenerator(self.router.url + "/", rate_per_s=LOAD_RATE_PER_S,
                                   max_duration_s=LOAD_LIMIT_S)
         self.load.start()
+        if self.prometheus is not None:
+            self.phase = "waiting for Prometheus' first scrape of the router"
+            try:
+                waited = self.prometheus.wait_for_data(f'{_REQUESTS}{{version="{version}"}}',
+                                                       PROMETHEUS_DATA_TIMEOUT_S)
+            except PrometheusStartError as exc:
+                self._fall_back(f"Prometheus had no data ({_first_line(exc)})")
+            else:
+                self.notes.append(f"Prometheus' first sample of the router came {waited:.1f} s "
+                                  "after it started")
+                time.sleep(_PROMETHEUS_WARM_UP_S)
+                return outcome.status
         time.sleep(WARM_UP_S)  # a baseline before the first canary step
         return outcome.status
 
@@ -264,7 +352,9 @@ class CanaryDemo:
             return None
         final = recorder.decided or recorder.timeline[-1]
         report = AnalysisReport(self.spec.name, JudgeName.THRESHOLD.value, recorder.last_input,
-                                tuple(recorder.timeline), final, source="embedded router")
+                                tuple(recorder.timeline), final,
+                                source=("Prometheus" if self.prometheus is not None
+                                        else "embedded router"))
         path.write_text(render_analysis_html(report, self.spec), encoding="utf-8")
         return path
 
@@ -289,7 +379,12 @@ class CanaryDemo:
     def _controller(self, baseline: str | None, version: str,
                     judge: Judge | None = None) -> RolloutController:
         scope = Scope("version", baseline or "baseline", version)
-        metrics = BuiltinProvider(self.router, BuiltinOptions(), scope=scope)
+        metrics: MetricsProvider
+        if self.prometheus is not None:
+            metrics = PrometheusProvider(PrometheusOptions(url=self.prometheus.url, timeout=5.0,
+                                                           retries=1))
+        else:
+            metrics = BuiltinProvider(self.router, BuiltinOptions(), scope=scope)
         chosen: Judge = judge if judge is not None else judge_for(JudgeName.THRESHOLD)
 
         def strategies(name: str) -> Strategy:
@@ -314,3 +409,8 @@ def _explain(recorder: _Recorder, reason: str | None) -> tuple[str, ...]:
             lines.extend(verdict.reasons)
         lines.extend(f"{m.name}: {m.outcome.value}: {m.detail}" for m in verdict.metrics)
     return tuple(lines)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
