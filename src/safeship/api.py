@@ -308,3 +308,47 @@ def analyze(spec: CanarySpec, provider: MetricsProvider, window: TimeRange, *,
                        baseline_counts=baseline_counts, canary_counts=canary_counts)
     return replay(judge_for(name), name.value, spec, data, start=start, end=end,
                   every_s=every_s or window.step_s, source=source)
+
+
+# --- releases -------------------------------------------------------------------------------
+
+
+def signature_policies(gates_path: Path) -> list[Any]:
+    """The options of every ``signature`` gate in the gates file (none when it has no file)."""
+    if not gates_path.exists():
+        return []
+    spec = load_gates(gates_path)
+    return [gate.options for stage in spec.stages for gate in stage.gates
+            if gate.type == "signature"]
+
+
+def verify_release_artifact(root: Path, gates_path: Path, artifact: str | None) -> list[str]:
+    """Why ``artifact`` may not be deployed under the gates file's signature policies.
+
+    An empty list means it may (or that no ``signature`` gate is configured). With a policy,
+    anything but a signed local file fails closed: an image reference or no artifact at all
+    cannot be checked here, so it is refused rather than deployed unverified.
+    """
+    from safeship.scanners.signing import TrustPolicy, verify_artifact
+
+    policies = signature_policies(gates_path)
+    if not policies:
+        return []
+    if artifact is None:
+        return ["gates.yaml has a signature gate, so a rollout needs --artifact PATH of a "
+                "signed file"]
+    path = Path(artifact) if Path(artifact).is_absolute() else root / artifact
+    if not path.is_file():
+        return [f"{artifact} is not a local file, so its signature cannot be verified before "
+                "it is deployed"]
+    reasons: list[str] = []
+    for options in policies:
+        policy = TrustPolicy.from_key_files(
+            [root / key for key in options.trusted_keys],
+            required_builder=options.required_builder,
+            require_provenance=options.provenance is not None)
+        result = verify_artifact(
+            path, policy,
+            provenance=(root / options.provenance) if options.provenance else None)
+        reasons.extend(result.reasons())
+    return reasons

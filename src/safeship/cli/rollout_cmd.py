@@ -412,6 +412,14 @@ def start_command(
             raise _in_progress(store, active)
         chosen = strategy or ctx.service.strategy.type
         strategy_for(chosen)  # an unknown name is a usage error before anything starts
+        # The signature gate's trust policy is checked before anything is deployed.
+        refusals = api.verify_release_artifact(ctx.root, ctx.service.gates_path, artifact)
+        if refusals:
+            for reason in refusals:
+                console.print(f"refused: {reason}", markup=False)
+            console.print(f"{version} is not deployed: its artifact did not verify against "
+                          "the signature gate's trust policy", markup=False)
+            raise typer.Exit(ExitCode.BLOCKED)
         stable = stable_of(store, service)
         config = ctx.service.strategy
         judge = config.judge or (ctx.canary.judge.name if ctx.canary else None)
