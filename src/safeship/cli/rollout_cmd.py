@@ -408,6 +408,14 @@ def start_command(
     store = _store(ctx.root)
     try:
         active = store.active_release(service)
+        if active is not None and _orphaned(store, active):
+            # A controller died mid-rollout: finish (or roll back) its release first, so the
+            # service is never left at a partial weight with no owner.
+            _finish(_take_over(
+                ctx, store, active, console,
+                f"{active.service} {active.version} was left at step {active.step_index} "
+                f"({active.status}) by a controller that is gone; resuming it first"), console)
+            active = store.active_release(service)
         if active is not None:
             raise _in_progress(store, active)
         chosen = strategy or ctx.service.strategy.type
@@ -454,6 +462,26 @@ def start_command(
     raise typer.Exit(_finish(outcome, console))
 
 
+def _orphaned(store: RolloutStore, active: ReleaseRecord) -> bool:
+    """True when no live controller drives ``active`` (its lease expired or its holder died)."""
+    lease = store.lease(active.service)
+    return (lease is None or not lease.live(SystemClock().now())
+            or holder_is_dead_here(lease.holder))
+
+
+def _take_over(ctx: _Context, store: RolloutStore, active: ReleaseRecord,
+               console: Console, message: str) -> RolloutOutcome:
+    """Resume a release whose controller is gone (or paused) to its end."""
+    lease = store.lease(active.service)
+    steal = lease.holder if lease is not None and holder_is_dead_here(lease.holder) else None
+    console.print(message, markup=False)
+    controller, backends = _controller(ctx, store, active.stable_version, active.version)
+    try:
+        return controller.resume(active.service, steal_from=steal)
+    finally:
+        backends.close()
+
+
 def _in_progress(store: RolloutStore, active: ReleaseRecord) -> ReleaseInProgress:
     """The refusal of a second rollout, naming the running one and who drives it (exit 4)."""
     lease = store.lease(active.service)
@@ -496,18 +524,12 @@ def resume_command(
                 raise LeaseHeld(lease, hint="it is being driven; use `rollout status --watch`")
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
             lease = store.lease(name)
-        steal = lease.holder if lease is not None and holder_is_dead_here(lease.holder) \
-            else None
         if active.paused:
             send_command(store, name, Command.RESUME, by=api.detect_actor(),
                          reason="resume", clock=clock)
-        controller, backends = _controller(ctx, store, active.stable_version, active.version)
-        try:
-            console.print(f"resuming {name} {active.version} at step {active.step_index} "
-                          f"({active.status})", markup=False)
-            outcome = controller.resume(name, steal_from=steal)
-        finally:
-            backends.close()
+        outcome = _take_over(ctx, store, active, console,
+                             f"resuming {name} {active.version} at step {active.step_index} "
+                             f"({active.status})")
     finally:
         store.close()
     raise typer.Exit(_finish(outcome, console))

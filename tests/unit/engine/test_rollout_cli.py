@@ -267,3 +267,32 @@ def test_an_image_pinned_by_digest_is_an_artifact(cli: Cli, fakes: Any) -> None:
     assert result.code == 0, result.err
     status = json.loads(cli("status", "--format", "json").out)
     assert status["artifact"]["sha256"] == "e" * 64
+
+
+def test_the_next_start_resumes_an_orphaned_rollout_first(
+        cli: Cli, repo: Path, fakes: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    router, target = fakes
+    # One command builds the router twice (takeover, then the new rollout); in real use each
+    # build is a new client of the same router, so the shared fake must survive a close().
+    monkeypatch.setattr(router, "close", lambda: None)
+    target.deploy("v1", 1)
+    router.set_backends({"v1": [i.endpoint for i in target.instances("v1")]})
+    router.set_weights({"v1": 100})
+    orphan = _active(repo, live=False)  # its controller is gone: the lease expired
+    result = cli("start", "shop", "--version", "v3")
+    assert "shop v2 was left at step 0" in result.out
+    assert "resuming it first" in result.out
+    with RolloutStore.open(None, repo) as store:
+        finished = store.get_release(orphan)
+        assert finished.status in ("succeeded", "rolled_back"), result.out
+    # Then the new rollout ran.
+    assert "rolling out shop v3" in result.out, result.out + result.err
+    assert router.weights() == {"v3": 100.0}
+
+
+def test_a_live_controller_is_not_taken_over_by_start(cli: Cli, repo: Path,
+                                                      fakes: Any) -> None:
+    _active(repo, live=True)
+    result = cli("start", "shop", "--version", "v3")
+    assert result.code == 4
+    assert "resuming it first" not in result.out
