@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safeship._internal.subprocess import CommandRunner, run_command
-from safeship.routers import haproxy_process, nginx_process
+from safeship.routers import daemon_process
 from safeship.routers.haproxy import HaproxyOptions, HaproxyRouter
 from safeship.routers.interface import RouterUnavailable
 from safeship.routers.nginx import NginxOptions, NginxRouter
@@ -50,10 +50,10 @@ def free_port() -> int:
 
 def _wait_gone(pids: set[int], program: str) -> set[int]:
     deadline = time.monotonic() + _EXIT_WAIT_S
-    alive = {pid for pid in pids if haproxy_process.is_running(pid, program)}
+    alive = {pid for pid in pids if daemon_process.is_running(pid, program)}
     while alive and time.monotonic() < deadline:
         time.sleep(0.01)
-        alive = {pid for pid in alive if haproxy_process.is_running(pid, program)}
+        alive = {pid for pid in alive if daemon_process.is_running(pid, program)}
     return alive
 
 
@@ -99,7 +99,7 @@ def managed_haproxy(tmp_path: Path, *, stats: bool = True) -> Iterator[HaproxyRo
         try:
             yield router
         finally:
-            workers = haproxy_process.child_pids(master) if master else set()
+            workers = daemon_process.child_pids(master) if master else set()
             _stop_and_check(router.master_pid or master, workers, "haproxy", router.close)
     finally:
         shutil.rmtree(socket_dir, ignore_errors=True)
@@ -139,7 +139,7 @@ def managed_nginx(tmp_path: Path, *, runner: CommandRunner = run_command,
             yield router
         finally:
             master = router.master_pid
-            workers = nginx_process.child_pids(master) if master else set()
+            workers = daemon_process.child_pids(master) if master else set()
             _stop_and_check(master, workers, "nginx", router.close)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)

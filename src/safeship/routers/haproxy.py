@@ -56,7 +56,7 @@ from pydantic import Field, field_validator, model_validator
 from safeship._internal.subprocess import CommandResult, CommandRunner, run_command
 from safeship.errors import ToolUnavailable
 from safeship.model.endpoints import Endpoint
-from safeship.routers import haproxy_config, haproxy_process
+from safeship.routers import daemon_process, haproxy_config
 from safeship.routers.haproxy_config import BACKEND, HaproxyConfig
 from safeship.routers.haproxy_runtime import (
     HaproxyRuntimeApi,
@@ -159,7 +159,7 @@ class HaproxyRouter(Router):
         options: HaproxyOptions,
         *,
         runner: CommandRunner = run_command,
-        send_signal: haproxy_process.SignalSender = os.kill,
+        send_signal: daemon_process.SignalSender = os.kill,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         runtime_api: HaproxyRuntimeApi | None = None,
@@ -211,8 +211,8 @@ class HaproxyRouter(Router):
     @property
     def master_pid(self) -> int | None:
         """PID of the running HAProxy master, from the pid file (None when not running)."""
-        pid = haproxy_process.read_pid(self.pid_path)
-        if pid is None or not haproxy_process.is_running(pid, _PROGRAM):
+        pid = daemon_process.read_pid(self.pid_path)
+        if pid is None or not daemon_process.is_running(pid, _PROGRAM):
             return None
         return pid
 
@@ -306,7 +306,7 @@ class HaproxyRouter(Router):
             pid = self.master_pid
             if pid is None or not (self.options.manage_process or pid == self._launched_pid):
                 return
-            stopped = haproxy_process.stop(
+            stopped = daemon_process.stop(
                 pid, _PROGRAM, send_signal=self._send_signal, wait=self._wait,
                 grace_s=self.options.reload_timeout_s,
             )

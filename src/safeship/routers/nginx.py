@@ -53,7 +53,7 @@ from pydantic import Field, field_validator
 from safeship._internal.subprocess import CommandResult, CommandRunner, run_command
 from safeship.errors import ToolUnavailable
 from safeship.model.endpoints import Endpoint
-from safeship.routers import nginx_config, nginx_process
+from safeship.routers import daemon_process, nginx_config
 from safeship.routers.interface import (
     Router,
     RouterOptions,
@@ -128,7 +128,7 @@ class NginxRouter(Router):
         options: NginxOptions,
         *,
         runner: CommandRunner = run_command,
-        send_signal: nginx_process.SignalSender = os.kill,
+        send_signal: daemon_process.SignalSender = os.kill,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -174,8 +174,8 @@ class NginxRouter(Router):
     @property
     def master_pid(self) -> int | None:
         """PID of the running NGINX master, from the pid file (None when not running)."""
-        pid = nginx_process.read_pid(self.pid_path)
-        if pid is None or not nginx_process.is_running(pid, _PROGRAM):
+        pid = daemon_process.read_pid(self.pid_path)
+        if pid is None or not daemon_process.is_running(pid, _PROGRAM):
             return None
         return pid
 
@@ -184,8 +184,8 @@ class NginxRouter(Router):
         pid = self.master_pid
         if pid is None:
             return set()
-        return {child for child in nginx_process.child_pids(pid)
-                if nginx_process.is_running(child, _PROGRAM)}
+        return {child for child in daemon_process.child_pids(pid)
+                if daemon_process.is_running(child, _PROGRAM)}
 
     # ------------------------------------------------------------------ Router interface
 
@@ -249,7 +249,7 @@ class NginxRouter(Router):
             pid = self.master_pid
             if pid is None or not (self.options.manage_process or pid == self._launched_pid):
                 return
-            if not nginx_process.stop(pid, _PROGRAM, send_signal=self._send_signal,
+            if not daemon_process.stop(pid, _PROGRAM, send_signal=self._send_signal,
                                       wait=self._wait, grace_s=self.options.reload_timeout_s):
                 log.warning("nginx router: NGINX (pid %d) did not exit", pid)
 

@@ -1,10 +1,11 @@
-"""Find, watch and stop the HAProxy master process safeship started (Linux ``/proc``).
+"""Find, watch and stop a daemonised router process safeship started (Linux ``/proc``).
 
-HAProxy runs in master-worker mode and daemonises (``-W -D -p <pidfile>``), so the program
+HAProxy (``-W -D -p <pidfile>``) and NGINX (its default daemon mode) both detach: the program
 safeship runs through its :class:`~safeship._internal.subprocess.CommandRunner` returns as soon
-as the master is up, and the master's PID is in the pid file. The master is then not a child of
-safeship: whether it still runs is read from ``/proc`` (a zombie waiting for its new parent to
-reap it counts as gone), and it is stopped by signal.
+as the master is up, and the master writes its PID to a pid file. The master is then not a child
+of safeship: whether it still runs is read from ``/proc`` (a zombie waiting for its new parent to
+reap it counts as gone), and it is stopped by signal. Its workers are its children, which is how
+a finished NGINX reload is recognised (a new generation of workers).
 """
 
 from __future__ import annotations
