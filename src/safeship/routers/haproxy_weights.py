@@ -24,86 +24,26 @@ weights, in percent. All weights at 0 read back as 0 % for every version.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
+
+from safeship.routers.weight_split import (
+    WeightConversionError,
+    server_key,
+    to_percent,
+    version_of,
+)
+from safeship.routers.weight_split import to_server_weights as _to_server_weights
+
+__all__ = ["MAX_WEIGHT", "WeightConversionError", "server_name", "to_percent", "to_server_weights",
+           "version_of"]
 
 MAX_WEIGHT = 256
 """HAProxy refuses an absolute weight outside 0..256."""
 
-_EPSILON = 1e-9
-
-
-class WeightConversionError(ValueError):
-    """A split cannot be expressed as server weights (a version has traffic but no servers)."""
-
-
-def server_name(version: str, index: int) -> str:
-    """The HAProxy server name of the ``index``-th (1-based) endpoint of ``version``."""
-    return f"{version}-{index}"
-
-
-def version_of(server: str) -> str:
-    """The version a server name belongs to (the text before the last ``-``)."""
-    version, sep, index = server.rpartition("-")
-    if not sep or not version or not index.isdigit():
-        raise ValueError(f"'{server}' is not a safeship server name (<version>-<n>)")
-    return version
+server_name = server_key
+"""The HAProxy server name of the ``index``-th (1-based) endpoint of a version."""
 
 
 def to_server_weights(split: Mapping[str, float], servers: Mapping[str, int]) -> dict[str, int]:
-    """Absolute weight of every server, keyed by :func:`server_name` (see module docstring).
-
-    ``split`` gives percent per version (versions absent from it get 0); ``servers`` gives the
-    number of servers of each version.
-    """
-    shares: dict[str, float] = {}
-    for version, count in servers.items():
-        percent = float(split.get(version, 0.0))
-        if count <= 0:
-            if percent > 0:
-                raise WeightConversionError(
-                    f"version '{version}' has {percent:g}% of the traffic but no endpoints"
-                )
-            continue
-        shares[version] = percent / count
-    for version, percent in split.items():
-        if version not in servers and percent > 0:
-            raise WeightConversionError(
-                f"version '{version}' has {percent:g}% of the traffic but no endpoints"
-            )
-    per_version = _share_weights(shares)
-    return {
-        server_name(version, index): weight
-        for version, weight in per_version.items()
-        for index in range(1, servers[version] + 1)
-    }
-
-
-def _share_weights(shares: Mapping[str, float]) -> dict[str, int]:
-    positive = [share for share in shares.values() if share > 0]
-    if not positive:
-        return dict.fromkeys(shares, 0)
-    for multiplier in range(1, MAX_WEIGHT + 1):
-        scaled = {version: share * multiplier for version, share in shares.items()}
-        if all(abs(value - round(value)) < _EPSILON for value in scaled.values()):
-            whole = {version: round(value) for version, value in scaled.items()}
-            if max(whole.values()) <= MAX_WEIGHT:
-                return whole
-            break  # larger multipliers only grow the weights
-    factor = MAX_WEIGHT / max(positive)
-    return {
-        version: 0 if share <= 0 else max(1, min(MAX_WEIGHT, math.floor(share * factor + 0.5)))
-        for version, share in shares.items()
-    }
-
-
-def to_percent(server_weights: Mapping[str, int]) -> dict[str, float]:
-    """Percent per version from absolute server weights (the read-back)."""
-    totals: dict[str, int] = {}
-    for server, weight in server_weights.items():
-        version = version_of(server)
-        totals[version] = totals.get(version, 0) + weight
-    grand = sum(totals.values())
-    if grand <= 0:
-        return dict.fromkeys(totals, 0.0)
-    return {version: 100.0 * total / grand for version, total in totals.items()}
+    """Weight of every server for ``split`` (percent per version), at most :data:`MAX_WEIGHT`."""
+    return _to_server_weights(split, servers, MAX_WEIGHT)

@@ -78,7 +78,7 @@ def test_any_split_converts_within_bounds_and_reads_back_close(parts: list[int],
 
 def test_server_keys_map_back_to_their_version() -> None:
     assert version_of(server_key("canary-2", 3)) == "canary-2"
-    with pytest.raises(ValueError, match="not a safeship server key"):
+    with pytest.raises(ValueError, match="not a safeship server name"):
         version_of("canary")
 
 
