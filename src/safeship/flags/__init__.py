@@ -1,0 +1,1 @@
+"""Feature flags: the flag model, targeting rules and consistent percentage bucketing."""

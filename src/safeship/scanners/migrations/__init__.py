@@ -1,0 +1,1 @@
+"""Database-migration checks: rollback pairing per framework and dangerous operations in SQL."""

@@ -1,0 +1,1 @@
+"""safeship's HTTP faces: the feature-flag service (evaluation, management, streaming)."""

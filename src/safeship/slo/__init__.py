@@ -1,0 +1,1 @@
+"""Service level objectives: definitions, error budgets, burn rates and alerting rules."""
