@@ -20,15 +20,18 @@ from pydantic import BaseModel, ConfigDict
 
 from safeship.errors import GateCannotRun
 from safeship.gates.api_call import ApiCallGate
+from safeship.gates.api_contract import ApiContractGate
 from safeship.gates.compile import CompileGate
 from safeship.gates.coverage import CoverageGate
 from safeship.gates.cve_check import CveCheckGate
 from safeship.gates.dast import DastGate
+from safeship.gates.db_migration import DbMigrationGate
 from safeship.gates.interface import Gate, GateContext, GateOptions
 from safeship.gates.lint import LintGate
 from safeship.gates.sbom import SbomGate
 from safeship.gates.secret_scan import SecretScanGate
 from safeship.gates.signature import SignatureGate
+from safeship.gates.slo_check import SloCheckGate
 from safeship.model.enums import FailAction
 from safeship.model.results import GateCheck
 
@@ -44,6 +47,9 @@ GATES: dict[str, type[Gate[Any]]] = {
     "signature": SignatureGate,
     "dast": DastGate,
     "secret_scan": SecretScanGate,
+    "api_contract": ApiContractGate,
+    "db_migration": DbMigrationGate,
+    "slo_check": SloCheckGate,
 }
 
 
@@ -55,12 +61,7 @@ class UnavailableGateInfo:
     checks: str
 
 
-UNAVAILABLE_GATES: dict[str, UnavailableGateInfo] = {
-    "api_contract": UnavailableGateInfo(FailAction.FAIL, "no breaking API changes"),
-    "db_migration": UnavailableGateInfo(FailAction.REQUIRE_APPROVAL,
-                                        "every migration has a rollback"),
-    "slo_check": UnavailableGateInfo(FailAction.BLOCK_DEPLOY, "error budget above 5%"),
-}
+UNAVAILABLE_GATES: dict[str, UnavailableGateInfo] = {}
 
 
 class UnavailableOptions(BaseModel):

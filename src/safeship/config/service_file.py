@@ -46,6 +46,7 @@ from safeship.config.validation import validate_model
 from safeship.config.yaml_source import PathKey, YamlDocument, read_yaml
 from safeship.model.canary import JudgeName
 from safeship.model.enums import RiskLevel
+from safeship.model.slo import SloDefinition
 
 SERVICE_API_VERSION = "safeship/v1"
 
@@ -214,6 +215,7 @@ class ServiceSpec:
     router: BackendSpec | None = None
     metrics: BackendSpec | None = None
     webhooks: tuple[WebhookSpec, ...] = ()
+    slos: tuple[SloDefinition, ...] = ()
 
 
 def load_service_file(path: Path) -> ServiceSpec:
