@@ -77,6 +77,7 @@ from safeship.routers.interface import (
     RouterUnavailable,
     validate_weights,
 )
+from safeship.routers.render_checks import parse_listen, validated_backends
 
 __all__ = ["HaproxyOptions", "HaproxyRouter", "HaproxyServerStats"]
 
@@ -115,7 +116,7 @@ class HaproxyOptions(RouterOptions):
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None:
-            haproxy_config.parse_listen(value)
+            parse_listen(value)
         return value
 
     @field_validator("health_path")
@@ -197,7 +198,7 @@ class HaproxyRouter(Router):
     @property
     def url(self) -> str:
         """Base URL of the public frontend."""
-        host, port = haproxy_config.parse_listen(self.options.listen)
+        host, port = parse_listen(self.options.listen)
         return Endpoint(host, port).url()
 
     @property
@@ -205,7 +206,7 @@ class HaproxyRouter(Router):
         """Base URL of the stats listener (``/stats``, ``/metrics``), if configured."""
         if self.options.stats_listen is None:
             return None
-        host, port = haproxy_config.parse_listen(self.options.stats_listen)
+        host, port = parse_listen(self.options.stats_listen)
         return Endpoint(host, port).url()
 
     @property
@@ -407,19 +408,9 @@ class HaproxyRouter(Router):
         self, backends: Mapping[str, Sequence[Endpoint]]
     ) -> dict[str, tuple[Endpoint, ...]]:
         try:
-            validated = {
-                haproxy_config.check_version(version): tuple(
-                    haproxy_config.check_endpoint(endpoint) for endpoint in endpoints
-                )
-                for version, endpoints in backends.items()
-            }
+            return validated_backends(backends)
         except ValueError as exc:
             raise RouterRejected(f"haproxy router: {exc}") from exc
-        empty = sorted(version for version, endpoints in validated.items() if not endpoints)
-        if empty:
-            raise RouterRejected(
-                f"haproxy router: version(s) {', '.join(empty)} need at least one endpoint")
-        return validated
 
     @staticmethod
     def _convert(split: Mapping[str, float],

@@ -24,7 +24,6 @@ Everything rendered from user input is checked first (:func:`check_version`,
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,12 @@ from pathlib import Path
 from safeship.model.endpoints import Endpoint
 from safeship.routers.haproxy_weights import server_name
 from safeship.routers.interface import PIN_HEADER
+from safeship.routers.render_checks import (
+    address,
+    check_endpoint,
+    check_version,
+    parse_listen,
+)
 
 BACKEND = "safeship"
 """The balanced backend whose server weights carry the split."""
@@ -41,43 +46,15 @@ FRONTEND = "safeship"
 PIN_BACKEND_PREFIX = "safeship_pin_"
 STATS_PROXY = "safeship_stats"
 
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$")
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
 
-def check_version(version: str) -> str:
-    """A version name usable in server, backend and ACL names, or :class:`ValueError`."""
-    if not _VERSION.match(version):
-        raise ValueError(
-            f"version name '{version}' is not allowed: use 1-63 letters, digits, '.', '_' or "
-            "'-', starting with a letter or digit"
-        )
-    return version
 
 
-def check_host(host: str) -> str:
-    """An IP address or a DNS name, or :class:`ValueError` (nothing that could break a line)."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if not _HOSTNAME.match(host):
-            raise ValueError(f"'{host}' is not an IP address or a host name") from None
-    return host
 
 
-def check_port(port: int) -> int:
-    """A TCP port 1..65535, or :class:`ValueError`."""
-    if isinstance(port, bool) or not 1 <= port <= 65535:
-        raise ValueError(f"port {port} is outside 1..65535")
-    return port
 
 
-def check_endpoint(endpoint: Endpoint) -> Endpoint:
-    """An endpoint whose host and port are safe to render, or :class:`ValueError`."""
-    check_host(endpoint.host)
-    check_port(endpoint.port)
-    return endpoint
 
 
 def check_health_path(path: str) -> str:
@@ -87,20 +64,8 @@ def check_health_path(path: str) -> str:
     return path
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    """``host:port`` (or ``[v6]:port``) -> ``(host, port)``, or :class:`ValueError`."""
-    host, sep, port_text = text.rpartition(":")
-    if not sep or not host or not port_text.isdigit():
-        raise ValueError(f"listen address '{text}' is not host:port")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    check_host(host)
-    return host, check_port(int(port_text))
 
 
-def address(host: str, port: int) -> str:
-    """``host:port`` as HAProxy reads it, IPv6 addresses bracketed."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from safeship.routers.interface import (
 )
 from safeship.routers.nginx_config import NginxConfig, UpstreamServer
 from safeship.routers.nginx_weights import WeightConversionError, to_percent, to_server_weights
+from safeship.routers.render_checks import parse_listen, validated_backends
 
 __all__ = ["NginxOptions", "NginxRouter", "UpstreamServer"]
 
@@ -98,7 +99,7 @@ class NginxOptions(RouterOptions):
     @field_validator("listen")
     @classmethod
     def _address(cls, value: str) -> str:
-        nginx_config.parse_listen(value)
+        parse_listen(value)
         return value
 
     @field_validator("config_dir", "temp_dir")
@@ -168,7 +169,7 @@ class NginxRouter(Router):
     @property
     def url(self) -> str:
         """Base URL of the public server."""
-        host, port = nginx_config.parse_listen(self.options.listen)
+        host, port = parse_listen(self.options.listen)
         return Endpoint(host, port).url()
 
     @property
@@ -312,19 +313,9 @@ class NginxRouter(Router):
         self, backends: Mapping[str, Sequence[Endpoint]]
     ) -> dict[str, tuple[Endpoint, ...]]:
         try:
-            validated = {
-                nginx_config.check_version(version): tuple(
-                    nginx_config.check_endpoint(endpoint) for endpoint in endpoints
-                )
-                for version, endpoints in backends.items()
-            }
+            return validated_backends(backends)
         except ValueError as exc:
             raise RouterRejected(f"nginx router: {exc}") from exc
-        empty = sorted(version for version, endpoints in validated.items() if not endpoints)
-        if empty:
-            raise RouterRejected(
-                f"nginx router: version(s) {', '.join(empty)} need at least one endpoint")
-        return validated
 
     @staticmethod
     def _expected(backends: Mapping[str, Sequence[Endpoint]],

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from safeship.model.endpoints import Endpoint
-from safeship.routers import haproxy_config
+from safeship.routers import haproxy_config, render_checks
 from safeship.routers.haproxy import HaproxyOptions
 from safeship.routers.haproxy_config import HaproxyConfig, render
 from safeship.routers.haproxy_runtime import (
@@ -176,13 +176,13 @@ def test_unsafe_endpoints_are_refused(endpoint: Endpoint) -> None:
     ("localhost:1", ("localhost", 1)),
 ])
 def test_listen_addresses_parse(text: str, expected: tuple[str, int]) -> None:
-    assert haproxy_config.parse_listen(text) == expected
+    assert render_checks.parse_listen(text) == expected
 
 
 @pytest.mark.parametrize("text", ["8080", ":8080", "host:", "host:http", "a b:80", "h:99999"])
 def test_bad_listen_addresses_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"listen address|host name|outside"):
-        haproxy_config.parse_listen(text)
+        render_checks.parse_listen(text)
 
 
 @pytest.mark.parametrize("path", ["healthz", "/health z", "/a;b", "/a\nb"])

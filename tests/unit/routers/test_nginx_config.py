@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from safeship.model.endpoints import Endpoint
-from safeship.routers import nginx_config
+from safeship.routers import render_checks
 from safeship.routers.nginx import NginxOptions
 from safeship.routers.nginx_config import NginxConfig, parse_split, render
 from safeship.routers.nginx_weights import (
@@ -168,9 +168,9 @@ def test_unsafe_paths_are_refused(path: Path) -> None:
 
 
 def test_listen_addresses_parse() -> None:
-    assert nginx_config.parse_listen("[::1]:80") == ("::1", 80)
+    assert render_checks.parse_listen("[::1]:80") == ("::1", 80)
     with pytest.raises(ValueError, match="listen address"):
-        nginx_config.parse_listen("80")
+        render_checks.parse_listen("80")
 
 
 # --- options ------------------------------------------------------------------------------------
