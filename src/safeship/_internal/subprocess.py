@@ -82,3 +82,31 @@ def run_command(
         tuple(argv), completed.returncode, completed.stdout[:_MAX_OUTPUT],
         completed.stderr[:_MAX_OUTPUT],
     )
+
+
+def start_background(
+    argv: Sequence[str],
+    *,
+    log_path: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` (no shell) running on its own, stdout and stderr appended to ``log_path``.
+
+    For programs that run until told to stop (a version's process, a server the demo starts).
+    The caller owns the handle and stops it; :class:`OSError` from the start is passed on so
+    the caller can say which of its settings was wrong. ``new_session`` puts the program in its
+    own process group, so a stop reaches its children too.
+    """
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+            close_fds=True,
+        )

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from safeship._internal.subprocess import start_background
+
 PROMETHEUS_BINARY = "/usr/bin/prometheus"
 JOB = "safeship-router"
 _START_ATTEMPTS = 3
@@ -85,14 +87,13 @@ class DemoPrometheus:
         for attempt in range(1, _START_ATTEMPTS + 1):
             self.port = _free_port()
             self.started_at = time.monotonic()
-            with self.log_file.open("ab") as log:
-                self.process = subprocess.Popen(  # noqa: S603 (a fixed binary, no shell)
-                    [self.binary, f"--config.file={config}",
-                     f"--storage.tsdb.path={self.base / 'data'}",
-                     f"--web.listen-address=127.0.0.1:{self.port}",
-                     "--storage.tsdb.retention.time=1h", "--log.level=warn"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                )
+            self.process = start_background(
+                [self.binary, f"--config.file={config}",
+                 f"--storage.tsdb.path={self.base / 'data'}",
+                 f"--web.listen-address=127.0.0.1:{self.port}",
+                 "--storage.tsdb.retention.time=1h", "--log.level=warn"],
+                log_path=self.log_file,
+            )
             if self._wait_ready():
                 return
             self._terminate()

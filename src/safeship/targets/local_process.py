@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from safeship._internal.subprocess import start_background
 from safeship.targets.interface import TargetUnavailable
 
 MARKER_ENV = "SAFESHIP_INSTANCE_MARKER"
@@ -180,18 +181,9 @@ def spawn(argv: Sequence[str], *, cwd: Path | None, env: Mapping[str, str], mark
     log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     environment = {**env, MARKER_ENV: marker}
     try:
-        with open(log_path, "ab") as log:
-            # No shell: argv comes from a template split before rendering (local_command).
-            popen = subprocess.Popen(  # noqa: S603
-                list(argv),
-                cwd=cwd,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
+        # No shell: argv comes from a template split before rendering (local_command).
+        popen = start_background(argv, log_path=log_path, cwd=cwd, env=environment,
+                                 new_session=True)
     except OSError as exc:
         raise TargetUnavailable(
             f"cannot start {argv[0]}: {exc.strerror or exc}",
