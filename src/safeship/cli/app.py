@@ -22,6 +22,7 @@ from safeship.cli import (
     cve_cmd,
     dast_cmd,
     gates_cmd,
+    migrations_cmd,
     rollout_cmd,
     sbom_cmd,
     secrets_cmd,
@@ -53,6 +54,7 @@ app.add_typer(cve_cmd.app, name="cve")
 app.add_typer(dast_cmd.app, name="dast")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(rollout_cmd.app, name="rollout")
+app.add_typer(migrations_cmd.app, name="migrations")
 app.add_typer(signing_cmd.keys_app, name="keys")
 app.command("sign")(signing_cmd.sign_command)
 app.command("verify")(signing_cmd.verify_command)

@@ -1,0 +1,2 @@
+DROP INDEX CONCURRENTLY ix_orders_coupon;
+ALTER TABLE orders DROP COLUMN coupon_id;

@@ -1,0 +1,2 @@
+-- The undo script was forgotten.
+ALTER TABLE users DROP COLUMN email;

@@ -1,0 +1,3 @@
+-- migrate:up
+CREATE TABLE tags (id serial PRIMARY KEY);
+ALTER TABLE categories RENAME TO labels;

@@ -1,0 +1,4 @@
+-- migrate:up
+UPDATE labels SET name = lower(name);
+-- migrate:down
+-- nothing to do
