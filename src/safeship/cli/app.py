@@ -21,6 +21,7 @@ from safeship.cli import (
     config_cmd,
     cve_cmd,
     dast_cmd,
+    flags_cmd,
     gates_cmd,
     migrations_cmd,
     rollout_cmd,
@@ -55,6 +56,7 @@ app.add_typer(dast_cmd.app, name="dast")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(rollout_cmd.app, name="rollout")
 app.add_typer(migrations_cmd.app, name="migrations")
+app.add_typer(flags_cmd.app, name="flags")
 app.add_typer(signing_cmd.keys_app, name="keys")
 app.command("sign")(signing_cmd.sign_command)
 app.command("verify")(signing_cmd.verify_command)

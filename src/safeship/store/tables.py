@@ -1,4 +1,5 @@
-"""The ORM tables of the state store: runs, their stages, gate results, findings and approvals.
+"""The ORM tables of the state store: runs, their stages, gate results, findings and approvals;
+feature flags with their change history; and the generic audit trail.
 
 Rows mirror the frozen dataclasses of :mod:`safeship.model.results`; ``convert`` maps between
 the two. Enums are stored as their string values. The schema itself is created and changed only
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Double,
     ForeignKey,
@@ -161,3 +163,69 @@ class ApprovalRow(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class FlagRow(Base):
+    """The current definition of one feature flag, and its version for compare-and-swap.
+
+    ``definition`` is the flag's document (:mod:`safeship.flags.codec`). It is plain ``json``
+    on PostgreSQL, not ``jsonb``: ``jsonb`` reorders object keys, and a flag's variants are
+    shown in the order people wrote them.
+    """
+
+    __tablename__ = "flags"
+
+    key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    flag_type: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON())
+    # Incremented by every change; an update applies only on the version it read.
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
+
+
+class FlagChangeRow(Base):
+    """One change of a flag: who, when, why, and the whole definition before and after."""
+
+    __tablename__ = "flag_changes"
+    __table_args__ = (
+        # One change per version: two writers can never both record version n + 1.
+        UniqueConstraint("flag_key", "version"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # No ON DELETE CASCADE: the history of a flag outlives it.
+    flag_key: Mapped[str] = mapped_column(String(NAME_LENGTH), ForeignKey("flags.key"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    actor: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class AuditEventRow(Base):
+    """One entry of the audit trail: who did what to which subject, when and why.
+
+    Generic on purpose: a flag change is ``subject_type="flag"``; other families can record
+    their own actions here with the details they need.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_subject", "subject_type", "subject"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    subject_type: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    subject: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(MetricsJson())

@@ -267,7 +267,11 @@ def test_migration_0002_up_down_up(engine: Engine, tmp_path: Path) -> None:
     upgrade(engine, "0002")
     assert current_revision(engine) == "0002"
     assert set(inspect(engine).get_table_names()) >= ROLLOUT_TABLES
-    assert schema_differences(engine) == []
+    # At 0002 only the tables of later revisions (0003: flags, audit) may still be missing.
+    later = {"flags", "flag_changes", "audit_events"}
+    assert [d for d in schema_differences(engine)
+            if not (d[0] in ("add_table", "add_index") and
+                    (d[1].name if d[0] == "add_table" else d[1].table.name) in later)] == []
     downgrade(engine, "0001")
     assert current_revision(engine) == "0001"
     assert not ROLLOUT_TABLES & set(inspect(engine).get_table_names())

@@ -1,0 +1,1 @@
+"""Unit tests of the feature-flag model, rules, bucketing, evaluation and codec."""
