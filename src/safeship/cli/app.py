@@ -19,6 +19,7 @@ import typer
 from safeship import __version__
 from safeship.cli import (
     config_cmd,
+    contract_cmd,
     cve_cmd,
     dast_cmd,
     flags_cmd,
@@ -57,6 +58,7 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(rollout_cmd.app, name="rollout")
 app.add_typer(migrations_cmd.app, name="migrations")
 app.add_typer(flags_cmd.app, name="flags")
+app.add_typer(contract_cmd.app, name="contract")
 app.add_typer(signing_cmd.keys_app, name="keys")
 app.command("sign")(signing_cmd.sign_command)
 app.command("verify")(signing_cmd.verify_command)
