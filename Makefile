@@ -43,6 +43,7 @@ bench: dev
 	$(BIN)/python benchmarks/secret_scan.py
 	$(BIN)/python benchmarks/router.py
 	$(BIN)/python benchmarks/rollback.py
+	$(BIN)/python benchmarks/flag_eval.py
 	$(BIN)/python benchmarks/canary_detection.py --quick --json benchmarks/results/canary_detection.json
 
 clean:

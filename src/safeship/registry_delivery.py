@@ -7,11 +7,13 @@ apart from ``registry.py`` (gates) so the gate pipeline does not import the prox
 from __future__ import annotations
 
 from safeship.routers.embedded import EmbeddedRouter
+from safeship.routers.feature_flag import FeatureFlagRouter
 from safeship.routers.haproxy import HaproxyRouter
 from safeship.routers.interface import Router
 from safeship.routers.nginx import NginxRouter
 from safeship.strategies.blue_green import BlueGreenStrategy
 from safeship.strategies.canary import CanaryStrategy
+from safeship.strategies.feature_flag import FeatureFlagStrategy, FeatureFlagUndoStrategy
 from safeship.strategies.recreate import RecreateStrategy
 from safeship.strategies.rolling import RollingStrategy
 from safeship.strategies.undo import UndoStrategy
@@ -22,6 +24,7 @@ ROUTERS: dict[str, type[Router]] = {
     "embedded": EmbeddedRouter,
     "haproxy": HaproxyRouter,
     "nginx": NginxRouter,
+    "feature_flag": FeatureFlagRouter,
 }
 
 TARGETS: dict[str, type[Target]] = {
@@ -34,4 +37,6 @@ STRATEGIES: dict[str, type[object]] = {
     "blue_green": BlueGreenStrategy,
     "canary": CanaryStrategy,
     "undo": UndoStrategy,
+    "feature_flag": FeatureFlagStrategy,
+    "feature_flag_undo": FeatureFlagUndoStrategy,
 }

@@ -29,8 +29,10 @@ from safeship.cli import (
     sbom_cmd,
     secrets_cmd,
     signing_cmd,
+    slo_cmd,
 )
 from safeship.cli.analyze_cmd import analyze_command
+from safeship.cli.assess_cmd import assess_command
 from safeship.cli.demo_cmd import demo_command
 from safeship.cli.history_cmd import approve_command, history_command, reject_command
 from safeship.cli.init_cmd import init_command
@@ -56,9 +58,10 @@ app.add_typer(cve_cmd.app, name="cve")
 app.add_typer(dast_cmd.app, name="dast")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(rollout_cmd.app, name="rollout")
-app.add_typer(migrations_cmd.app, name="migrations")
-app.add_typer(flags_cmd.app, name="flags")
 app.add_typer(contract_cmd.app, name="contract")
+app.add_typer(migrations_cmd.app, name="migrations")
+app.add_typer(slo_cmd.app, name="slo")
+app.add_typer(flags_cmd.app, name="flags")
 app.add_typer(signing_cmd.keys_app, name="keys")
 app.command("sign")(signing_cmd.sign_command)
 app.command("verify")(signing_cmd.verify_command)
@@ -68,6 +71,7 @@ app.command("reject")(reject_command)
 app.command("init")(init_command)
 app.command("analyze")(analyze_command)
 app.command("recommend")(recommend_command)
+app.command("assess")(assess_command)
 app.command("demo")(demo_command)
 
 

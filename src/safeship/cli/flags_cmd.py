@@ -30,6 +30,7 @@ from rich.table import Table
 from safeship import api
 from safeship._internal.percents import PercentSyntaxError, format_percent, parse_fraction
 from safeship._internal.subprocess import run_command
+from safeship.cli.flags_serve_cmd import serve as serve_command
 from safeship.cli.output import emit, stderr_console, stdout_console
 from safeship.config.flag_file import read_flag_file
 from safeship.config.yaml_source import format_path
@@ -64,6 +65,7 @@ app = typer.Typer(
          "store, with the full history of every change).",
     no_args_is_help=True,
 )
+app.command("serve")(serve_command)
 
 
 class OutputFormat(StrEnum):

@@ -44,6 +44,22 @@ from rich.text import Text
 from safeship import api
 from safeship._internal.durations import format_duration
 from safeship.cli.output import emit, is_interactive, stderr_console, stdout_console
+from safeship.cli.rollout_flags import (
+    FlagTarget,
+    build_flag_router,
+    configured_flag,
+    flag_metrics,
+    flag_request,
+    flag_undo_request,
+    latest_success,
+    read_flag,
+    refuse_flag_router,
+    release_flag,
+    require_counters,
+    rollback_line,
+    toggle_line,
+    toggle_now,
+)
 from safeship.config.service_file import (
     BackendSpec,
     ServiceSpec,
@@ -64,8 +80,10 @@ from safeship.engine.rollout import (
     undo_request,
 )
 from safeship.engine.rollout_codec import decode_plan
+from safeship.engine.rollout_flags import NoDeployTarget
 from safeship.engine.rollout_lease import holder_is_dead_here, new_holder_id
 from safeship.engine.rollout_loop import AnalysisPolicy
+from safeship.engine.rollout_slo_guard import OnUnavailable, SloGuard, SloGuardSettings
 from safeship.engine.rollout_smoke import HttpSmokeTester
 from safeship.engine.rollout_state import (
     Command,
@@ -91,7 +109,9 @@ from safeship.errors import (
 from safeship.metrics.interface import MetricsProvider, ProviderOptions
 from safeship.model.canary import CanarySpec, Scope
 from safeship.routers.interface import Router, RouterOptions
+from safeship.slo.service_budgets import rollout_budgets
 from safeship.store.rollouts import LeaseHeld, ReleaseInProgress, ReleaseRecord, RolloutStore
+from safeship.strategies.feature_flag import FEATURE_FLAG, FEATURE_FLAG_UNDO, is_flag_release
 from safeship.strategies.interface import (
     ArtifactRef,
     BlueGreenOptions,
@@ -102,7 +122,8 @@ from safeship.strategies.interface import (
 )
 from safeship.targets.interface import Target, TargetOptions
 
-app = typer.Typer(help="Progressive rollouts: canary, blue/green, rolling, recreate; undo.",
+app = typer.Typer(help="Progressive rollouts: canary, blue/green, rolling, recreate, feature "
+                       "flags; undo (a flag toggle first when the release is behind a flag).",
                   no_args_is_help=True)
 
 EXIT_BY_STATUS = {
@@ -113,7 +134,7 @@ EXIT_BY_STATUS = {
     RolloutStatus.PAUSED: ExitCode.PENDING,
     RolloutStatus.ROLLING_BACK: ExitCode.DEPENDENCY,
 }
-BUILTIN_STRATEGIES = ("recreate", "rolling", "blue_green", "canary")
+BUILTIN_STRATEGIES = ("recreate", "rolling", "blue_green", "canary", "feature_flag")
 _READ_CHUNK = 1 << 20
 
 Project = Annotated[Path, typer.Option("--project", "-C", file_okay=False,
@@ -211,6 +232,7 @@ def build_router(spec: ServiceSpec) -> Router:
     """The router service.yaml names (started when it serves traffic itself)."""
     if spec.router is None:
         raise _missing(spec, "router", "{type: embedded}")
+    refuse_flag_router(spec)
     cls = _backend_class("routers", spec.router, "ROUTERS",
                          lambda c: issubclass(c, Router))
     router: Router = cls(_options(cls, spec.router, RouterOptions))
@@ -304,14 +326,19 @@ class _Backends:
 
 
 def _controller(ctx: _Context, store: RolloutStore, baseline: str | None,
-                canary: str) -> tuple[RolloutController, _Backends]:
-    router = build_router(ctx.service)
+                canary: str, flag: FlagTarget | None = None
+                ) -> tuple[RolloutController, _Backends]:
+    # A flag release drives the flag, never the service's router or instances.
+    router = (build_flag_router(ctx.service, ctx.root, flag) if flag is not None
+              else build_router(ctx.service))
     try:
-        target = build_target(ctx.service)
+        target = NoDeployTarget() if flag is not None else build_target(ctx.service)
         scope = (ctx.canary.scope if ctx.canary is not None else Scope())
         if baseline is not None and scope == Scope():
             scope = Scope(scope.label, baseline, canary)
-        metrics = build_metrics(ctx.service, router, scope, ctx.root)
+        metrics = (build_metrics(ctx.service, router, scope, ctx.root) if flag is None
+                   else flag_metrics(ctx.service, flag, scope, lambda: build_metrics(
+                       ctx.service, router, scope, ctx.root)))
     except BaseException:
         router.close()
         raise
@@ -321,11 +348,16 @@ def _controller(ctx: _Context, store: RolloutStore, baseline: str | None,
     backends = _Backends(router, target, _notifier(ctx.service))
     from safeship.registry_analysis import judge_for
 
+    # The pre-deploy SLO check: built here, like the router and metrics, so the engine only
+    # sees its interface. No SLOs (or no Prometheus) in service.yaml means no check.
+    budgets = rollout_budgets(ctx.service)
+    slo_guard = (SloGuard(budgets.source, SloGuardSettings(
+        on_unavailable=OnUnavailable(budgets.on_unavailable))) if budgets is not None else None)
     controller = RolloutController(
         store, router, target, clock=SystemClock(), holder=new_holder_id(),
         strategies=strategy_for, judges=judge_for, metrics=metrics,
         notifier=backends.notifier, smoke=smoke,
-        settings=ControllerSettings(lease_ttl_s=strategy.lease_ttl_s))
+        settings=ControllerSettings(lease_ttl_s=strategy.lease_ttl_s), slo_guard=slo_guard)
     return controller, backends
 
 
@@ -348,8 +380,7 @@ def _finish(outcome: RolloutOutcome, console: Console, *, asked_abort: bool = Fa
         line += f" ({rec.reason})"
     console.print(line, style=style, markup=False)
     if rec.rollback_seconds is not None:
-        console.print(f"rollback took {rec.rollback_seconds:.3f} s from the decision to the "
-                      "router reporting 0 % on the canary", markup=False)
+        console.print(rollback_line(rec), markup=False)
     if rec.downtime_seconds is not None:
         console.print(f"downtime: {rec.downtime_seconds:.3f} s", markup=False)
     if asked_abort and status is RolloutStatus.ABORTED:
@@ -386,9 +417,12 @@ def _artifact(reference: str | None, root: Path) -> ArtifactRef | None:
 @app.command("start")
 def start_command(
     service: Annotated[str, typer.Argument(help="service name, as in service.yaml")],
-    version: Annotated[str, typer.Option("--version", help="the version to roll out")],
+    version: Annotated[str | None, typer.Option(
+        "--version", help="the version to roll out (feature_flag: the variant to turn on, "
+                          "default the flag's)")] = None,
     strategy: Annotated[str | None, typer.Option(
-        "--strategy", help="recreate | rolling | blue_green | canary (default: service.yaml)")]
+        "--strategy", help="recreate | rolling | blue_green | canary | feature_flag "
+                           "(default: service.yaml)")]
     = None,
     artifact: Annotated[str | None, typer.Option(
         "--artifact", help="file to deploy (its sha256 is recorded) or image@sha256:...")]
@@ -399,6 +433,10 @@ def start_command(
     project: Project = Path(),
 ) -> None:
     """Roll out VERSION of SERVICE and drive it to promotion or rollback.
+
+    With strategy feature_flag nothing is deployed: the flag named in service.yaml is ramped
+    step by step under canary analysis (VERSION: the variant, default the flag's), and
+    switched off on ROLLBACK.
 
     A second start while a rollout of the service is in progress is refused (exit 4) and names
     the running one.
@@ -420,6 +458,12 @@ def start_command(
             raise _in_progress(store, active)
         chosen = strategy or ctx.service.strategy.type
         strategy_for(chosen)  # an unknown name is a usage error before anything starts
+        if is_flag_release(chosen):
+            outcome = _start_flag(ctx, store, service, version, artifact, console)
+            raise typer.Exit(_finish(outcome, console))
+        if version is None:
+            raise UsageError(f"--version is required for a {chosen} rollout",
+                             hint="name the version to roll out: --version v2")
         # The signature gate's trust policy is checked before anything is deployed.
         refusals = api.verify_release_artifact(ctx.root, ctx.service.gates_path, artifact)
         if refusals:
@@ -462,6 +506,42 @@ def start_command(
     raise typer.Exit(_finish(outcome, console))
 
 
+def _start_flag(ctx: _Context, store: RolloutStore, service: str, variant: str | None,
+                artifact: str | None, console: Console) -> RolloutOutcome:
+    """Ramp the flag service.yaml names under analysis (see :mod:`.rollout_flags`)."""
+    if artifact is not None:
+        raise UsageError("a feature_flag rollout deploys nothing, so --artifact does not apply",
+                         hint="the code is in production already, behind the flag")
+    target = configured_flag(ctx.service)
+    if target is None:
+        raise ConfigError([ConfigProblem(
+            SourceLocation(ctx.service.source), "strategy.flag",
+            "a feature_flag rollout needs the key of the flag to ramp")],
+            hint=f"add `flag: KEY` to the strategy section of {ctx.service.source}")
+    require_counters(ctx.service)
+    config = ctx.service.strategy
+    judge = config.judge or (ctx.canary.judge.name if ctx.canary else None)
+    request = flag_request(
+        ctx.service, read_flag(ctx.root, target), target, variant=variant,
+        canary_steps=ctx.canary.steps if ctx.canary else (), judge=judge)
+    canary = ctx.canary
+    if canary is not None and config.judge is not None:
+        canary = replace(canary, judge=replace(canary.judge, name=config.judge))
+    off = request.stable.version if request.stable else ""
+    controller, backends = _controller(ctx, store, off, request.version, target)
+    try:
+        console.print(f"ramping flag '{target.flag}' ({request.version}, off: {off}) in "
+                      f"{target.environment} for {service} under canary analysis",
+                      markup=False)
+        return controller.start(request, RolloutSetup(
+            FEATURE_FLAG, canary, _policy(ctx.service), actor=api.detect_actor()))
+    except LeaseHeld as exc:
+        running = store.active_release(service)
+        raise (_in_progress(store, running) if running is not None else exc) from None
+    finally:
+        backends.close()
+
+
 def _orphaned(store: RolloutStore, active: ReleaseRecord) -> bool:
     """True when no live controller drives ``active`` (its lease expired or its holder died)."""
     lease = store.lease(active.service)
@@ -475,7 +555,8 @@ def _take_over(ctx: _Context, store: RolloutStore, active: ReleaseRecord,
     lease = store.lease(active.service)
     steal = lease.holder if lease is not None and holder_is_dead_here(lease.holder) else None
     console.print(message, markup=False)
-    controller, backends = _controller(ctx, store, active.stable_version, active.version)
+    controller, backends = _controller(ctx, store, active.stable_version, active.version,
+                                       release_flag(ctx.service, active))
     try:
         return controller.resume(active.service, steal_from=steal)
     finally:
@@ -605,7 +686,8 @@ def _abort(service: str | None, project: Path, reason: str, by: str | None,
             steal = lease.holder if lease is not None and holder_is_dead_here(lease.holder) \
                 else None
             controller, backends = _controller(ctx, store, active.stable_version,
-                                               active.version)
+                                               active.version,
+                                               release_flag(ctx.service, active))
             try:
                 return _finish(controller.resume(name, steal_from=steal), console,
                                asked_abort=True)
@@ -629,26 +711,62 @@ def undo_command(
     to_version: Annotated[str | None, typer.Option(
         "--to-version", help="a version that was stable before (default: the previous one)")]
     = None,
+    flag_only: Annotated[bool, typer.Option(
+        "--flag-only", help="only switch the guarding flag off; keep the running version")]
+    = False,
     project: Project = Path(),
 ) -> None:
     """The fastest way back: abort a rollout in progress, or return to a previous stable version.
 
-    Traffic goes back at once when the version still runs; otherwise its artifact is
-    redeployed by digest. No analysis, no smoke test.
+    When the release is behind a feature flag (a feature_flag rollout, or strategy.flag in
+    service.yaml), the flag is switched off first: a flag toggle takes seconds. Then traffic
+    goes back at once when the version still runs; otherwise its artifact is redeployed by
+    digest. No analysis, no smoke test.
     """
+    began = time.monotonic()  # the undo's decision: a flag toggle is timed from here
     ctx = _load(project, service)
     name = ctx.service.name
+    console = stdout_console()
     with _store(ctx.root) as store:
         active = store.active_release(name)
+        latest = latest_success(store, name) if active is None else None
+    guard = configured_flag(ctx.service)
     if active is not None:
         if to_version is not None and to_version != active.stable_version:
             raise UsageError(f"a rollout of '{name}' is in progress; undo returns to its stable "
                              f"version '{active.stable_version}' first")
-        raise typer.Exit(_abort(name, project, "undo", None, 60.0))
-    console = stdout_console()
+        reason = "undo"
+        flag = release_flag(ctx.service, active) or guard
+        if flag is not None:
+            # Its controller runs elsewhere and may be mid-scrape: switch the flag off here.
+            toggle = toggle_now(ctx.service, ctx.root, flag, SystemClock(), started=began,
+                                actor=api.detect_actor(),
+                                reason=f"rollout undo of {name}: release {active.release_id} "
+                                       "in progress; the flag goes off first")
+            console.print(toggle_line(flag, toggle), markup=False)
+            reason = (f"undo: flag '{flag.flag}' switched off in {flag.environment} first, "
+                      f"{toggle.seconds:.3f} s after the undo began")
+        raise typer.Exit(_abort(name, project, reason, None, 60.0))
+    ramped = latest is not None and latest.strategy == FEATURE_FLAG
+    flag = release_flag(ctx.service, latest) if ramped and latest is not None else guard
+    if flag is None and flag_only:
+        raise UsageError(f"no flag guards the releases of '{name}'",
+                         hint="name it with strategy.flag in service.yaml")
+    if flag is not None:
+        outcome = _undo_flag(ctx, flag, latest.version if ramped and latest else None, console)
+        if (ramped and to_version is None) or flag_only \
+                or outcome.status is not RolloutStatus.SUCCEEDED:
+            raise typer.Exit(_finish(outcome, console))
+        _finish(outcome, console)
     with _store(ctx.root) as store:
-        request = undo_request(store, name, to_version=to_version,
-                               health_timeout_s=ctx.service.strategy.health_timeout_s)
+        try:
+            request = undo_request(store, name, to_version=to_version,
+                                   health_timeout_s=ctx.service.strategy.health_timeout_s)
+        except NotFound as exc:
+            if flag is None or to_version is not None:
+                raise
+            console.print(f"{exc.message}: the flag toggle was the undo", markup=False)
+            raise typer.Exit(ExitCode.OK) from None
         current = request.stable.version if request.stable else None
         controller, backends = _controller(ctx, store, current, request.version)
         try:
@@ -660,6 +778,24 @@ def undo_command(
         finally:
             backends.close()
     raise typer.Exit(_finish(outcome, console))
+
+
+def _undo_flag(ctx: _Context, flag: FlagTarget, on_variant: str | None,
+               console: Console) -> RolloutOutcome:
+    """A recorded ``feature_flag_undo`` release: the flag off, timed by the controller."""
+    request = flag_undo_request(ctx.service, ctx.root, flag, on_variant)
+    leaving = request.stable.version if request.stable else ""
+    with _store(ctx.root) as store:
+        controller, backends = _controller(ctx, store, leaving, request.version, flag)
+        try:
+            console.print(f"undo: flag '{flag.flag}' off in {flag.environment} first (a flag "
+                          f"toggle takes seconds; '{leaving}' -> '{request.version}')",
+                          markup=False)
+            return controller.start(request, RolloutSetup(
+                FEATURE_FLAG_UNDO, None, _policy(ctx.service), actor=api.detect_actor(),
+                kind=ReleaseKind.UNDO))
+        finally:
+            backends.close()
 
 
 # --------------------------------------------------------------------------- views

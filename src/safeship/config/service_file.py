@@ -6,7 +6,7 @@ It is designed to grow: new optional sections keep existing files loading. The r
 .. code-block:: yaml
 
     strategy:                  # how `safeship rollout start` deploys
-      type: canary             # recreate | rolling | blue_green | canary
+      type: canary             # recreate | rolling | blue_green | canary | feature_flag
       replicas: 2
       max_surge: 1             # rolling
       max_unavailable: 0       # rolling
@@ -19,6 +19,13 @@ It is designed to grow: new optional sections keep existing files loading. The r
       on_insufficient_data: rollback      # rollback (fail closed) | extend | hold
       max_interruption: 5m     # a controller gone longer than this mid-analysis rolls back
       lease_ttl: 30s
+      flag: new-checkout       # feature_flag: the flag to ramp; any other type: the flag that
+                               # guards the release (`rollout undo` switches it off first)
+      environment: production  # the flag environment a flag rollout or undo changes
+      variant: on              # feature_flag: the variant to roll out (default: the flag's)
+      on_rollback: disable     # disable: the environment off | kill: the flag's kill switch
+      counters_from:           # feature_flag + metrics type builtin: the apps' /metrics pages
+        - http://127.0.0.1:8001/metrics   # (per-variant counters of the OpenFeature provider)
     target:  {type: local, ...the target's options}
     router:  {type: embedded, ...the router's options}
     metrics: {type: builtin, ...the provider's options}
@@ -26,10 +33,19 @@ It is designed to grow: new optional sections keep existing files loading. The r
       - url: https://hooks.slack.com/services/...
         format: slack          # json (default) | slack
         events: [started, step, rollback, promoted, aborted, rolled_back]
+    slos:                      # service level objectives (see docs/slo.md)
+      - name: availability     # unique within the service
+        objective: 99.9%       # or 0.999
+        window: 30d            # rolling window (default 30d, at least 1h)
+        description: Requests to the shop succeed
+        good: sum(http_requests_total{job="shop",code!~"5.."})   # exactly one of good / bad
+        total: sum(http_requests_total{job="shop"})              # counters, without rate()
 
 A backend section holds its ``type:`` and that backend's own options beside it (as in
 ``gates.yaml``); the options are checked against the backend's options model when the backend
-is built (:func:`validate_backend_options`), with the file's line and column.
+is built (:func:`validate_backend_options`), with the file's line and column. The ``slos:``
+entries are described in :mod:`safeship.config.slo_section`; they become
+:attr:`ServiceSpec.slos`.
 """
 
 from __future__ import annotations
@@ -39,9 +55,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from safeship._internal.durations import DurationSyntaxError, parse_duration
+from safeship.config.slo_section import SloEntryModel, slo_definitions
 from safeship.config.validation import validate_model
 from safeship.config.yaml_source import PathKey, YamlDocument, read_yaml
 from safeship.model.canary import JudgeName
@@ -54,6 +71,8 @@ EventName = Literal["started", "step", "rollback", "promoted", "aborted", "rolle
 NOTIFICATION_EVENTS: tuple[EventName, ...] = ("started", "step", "rollback", "promoted",
                                               "aborted", "rolled_back")
 _TYPE_PATTERN = r"^[a-z][a-z0-9_]*$"
+_FLAG_KEY_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
+FEATURE_FLAG_TYPE = "feature_flag"
 
 
 def _seconds(value: str | int | float) -> float:
@@ -80,7 +99,7 @@ class StrategyModel(_Strict):
     """How ``safeship rollout start`` deploys this service."""
 
     type: str = Field("canary", pattern=_TYPE_PATTERN,
-                      description="recreate | rolling | blue_green | canary")
+                      description="recreate | rolling | blue_green | canary | feature_flag")
     replicas: int = Field(2, ge=1, le=10_000)
     max_surge: int = Field(1, ge=0, le=10_000)
     max_unavailable: int = Field(0, ge=0, le=10_000)
@@ -93,6 +112,19 @@ class StrategyModel(_Strict):
     max_interruption: str | int | float = "5m"
     lease_ttl: str | int | float = "30s"
     judge: JudgeName | None = Field(None, description="overrides the canary file's judge")
+    flag: str | None = Field(None, pattern=_FLAG_KEY_PATTERN, description=(
+        "feature_flag: the flag to ramp; other types: the flag guarding the release, which "
+        "`rollout undo` switches off first"))
+    environment: str = Field("production", min_length=1,
+                             description="the flag environment a flag rollout or undo changes")
+    variant: str | None = Field(None, min_length=1, description=(
+        "feature_flag: the variant to roll out (default: a boolean flag's true variant, or "
+        "the only variant besides the off one)"))
+    on_rollback: Literal["disable", "kill"] = Field("disable", description=(
+        "how a flag is switched off: disable the environment, or kill (off everywhere)"))
+    counters_from: list[str] = Field(default_factory=list, description=(
+        "feature_flag with metrics type builtin: /metrics URLs of the app instances, whose "
+        "OpenFeature provider counts evaluations and outcomes per flag variant"))
 
     @field_validator("monitor", "health_timeout", "scrape_interval", "max_interruption",
                      "lease_ttl")
@@ -101,6 +133,20 @@ class StrategyModel(_Strict):
         if _seconds(value) <= 0:
             raise ValueError("must last longer than zero")
         return value
+
+    @field_validator("counters_from")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"'{url}' is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _flag_named(self) -> StrategyModel:
+        if self.type == FEATURE_FLAG_TYPE and self.flag is None:
+            raise ValueError("a feature_flag rollout needs `flag:`, the key of the flag to ramp")
+        return self
 
 
 class BackendModel(BaseModel):
@@ -148,6 +194,8 @@ class ServiceFileModel(BaseModel):
     metrics: BackendModel | None = Field(None, description="where canary metrics come from")
     webhooks: list[WebhookModel] = Field(default_factory=list,
                                          description="rollout notifications")
+    slos: list[SloEntryModel] = Field(default_factory=list,
+                                      description="service level objectives")
 
 
 @dataclass(frozen=True)
@@ -177,6 +225,16 @@ class StrategySpec:
     max_interruption_s: float = 300.0
     lease_ttl_s: float = 30.0
     judge: JudgeName | None = None
+    flag: str | None = None
+    environment: str = "production"
+    variant: str | None = None
+    on_rollback: str = "disable"
+    counters_from: tuple[str, ...] = ()
+
+    @property
+    def is_flag_rollout(self) -> bool:
+        """True when rollouts ramp a feature flag instead of deploying a version."""
+        return self.type == FEATURE_FLAG_TYPE
 
 
 @dataclass(frozen=True)
@@ -236,6 +294,7 @@ def parse_service_document(doc: YamlDocument) -> ServiceSpec:
         webhooks=tuple(WebhookSpec(hook.url, hook.format, tuple(dict.fromkeys(hook.events)),
                                    _seconds(hook.timeout), hook.attempts)
                        for hook in model.webhooks),
+        slos=slo_definitions(model.slos, doc, model.name),
     )
 
 
@@ -258,6 +317,8 @@ def _strategy(model: StrategyModel) -> StrategySpec:
         on_insufficient_data=model.on_insufficient_data,
         max_interruption_s=_seconds(model.max_interruption),
         lease_ttl_s=_seconds(model.lease_ttl), judge=model.judge,
+        flag=model.flag, environment=model.environment, variant=model.variant,
+        on_rollback=model.on_rollback, counters_from=tuple(model.counters_from),
     )
 
 

@@ -16,12 +16,23 @@ endpoints, the desired split read back from the router) and carries on from the 
 analysis step whose controller was gone longer than ``max_interruption`` rolls back; a shorter
 gap lengthens the step by the unwatched time.
 
+**Error budget first.** With an :class:`~safeship.engine.rollout_slo_guard.SloGuard`, a new
+rollout (not an undo) starts only when every SLO has more than 5 % of its error budget left; a
+refusal is recorded as an aborted release that never ran (and, when the budgets could not be
+read, the error is raised after recording it: fail closed).
+
 **Rollback.** A ROLLBACK decision (or a failed step, or an abort) computes the strategy's
 rollback plan, records it, and runs it. For a canary the first rollback step is the split
 ``{stable: 100}``; ``rollback_seconds`` is measured on the monotonic clock from the decision to
 the moment the router *reports* the canary at 0 %, and stored with the release. Rollback steps
 are retried a bounded number of times; if they still fail, the controller stops with the
-release in ``rolling_back`` so that ``resume`` finishes it.
+release in ``rolling_back`` so that ``resume`` finishes it. An undo is a rollback too: its
+``rollback_seconds`` run from the undo's start until the router reports 0 % on the version it
+leaves (for a flag, the flag off: :mod:`safeship.engine.rollout_flags`).
+
+**Flag rollouts** (:mod:`safeship.strategies.feature_flag`) change a flag, not the version:
+their releases never become the stable version, and a router that records why it changes
+something is told which release it acts for.
 
 Time comes only from the injected clock. Webhook notifications never block the rollout.
 """
@@ -39,6 +50,7 @@ from typing import Any
 from safeship.engine.clock import Clock
 from safeship.engine.rollout_actions import ActionSettings, Actuator, same_split
 from safeship.engine.rollout_codec import decode, decode_plan, encode, encode_plan
+from safeship.engine.rollout_flags import bind_release, version_changing
 from safeship.engine.rollout_loop import (
     AnalysisPolicy,
     TickAction,
@@ -46,6 +58,7 @@ from safeship.engine.rollout_loop import (
     evaluate,
     scoped_spec,
 )
+from safeship.engine.rollout_slo_guard import GuardVerdict, SloGuard
 from safeship.engine.rollout_smoke import SmokeTester
 from safeship.engine.rollout_state import (
     Command,
@@ -191,7 +204,9 @@ def stable_of(store: RolloutStore, service: str) -> StableVersion | None:
 def succeeded_releases(store: RolloutStore, service: str, limit: int = 500
                        ) -> list[ReleaseRecord]:
     """The service's releases that succeeded, the one that finished last first."""
-    done = store.list_releases(service, limit=limit, status=RolloutStatus.SUCCEEDED.value)
+    done = [rec for rec in store.list_releases(service, limit=limit,
+                                               status=RolloutStatus.SUCCEEDED.value)
+            if version_changing(rec.strategy)]  # a flag release leaves the version as it was
     return sorted(done, key=lambda rec: (rec.finished_at or rec.started_at, rec.started_at),
                   reverse=True)
 
@@ -211,7 +226,8 @@ class RolloutController:
                  holder: str, strategies: StrategyResolver, judges: JudgeResolver,
                  metrics: MetricsProvider | None = None, notifier: Notifier | None = None,
                  smoke: SmokeTester | None = None,
-                 settings: ControllerSettings | None = None) -> None:
+                 settings: ControllerSettings | None = None,
+                 slo_guard: SloGuard | None = None) -> None:
         self.store = store
         self.clock = clock
         self.holder = holder
@@ -220,6 +236,7 @@ class RolloutController:
         self.metrics = metrics
         self.notifier = notifier or Notifier()
         self.settings = settings or ControllerSettings()
+        self.slo_guard = slo_guard
         self.actuator = Actuator(router, target, clock, smoke=smoke,
                                  settings=self.settings.actions)
         self._renewed: float | None = None
@@ -229,10 +246,15 @@ class RolloutController:
     def start(self, request: RolloutRequest, setup: RolloutSetup) -> RolloutOutcome:
         """Plan ``request``, record the release under the service's lease, and drive it.
 
+        With an SLO guard, a rollout (not an undo) whose error budgets are spent is refused
+        before step 1: the refusal is recorded as an aborted release and returned.
+
         Raises:
             LeaseHeld / ReleaseInProgress: another rollout of the service is in progress.
             PlanError: the strategy cannot plan the request.
+            DependencyUnavailable: the SLO guard could not read the budgets (recorded first).
         """
+        decided = self.clock.monotonic()  # an undo's rollback time runs from here
         strategy = self.strategies(setup.strategy)
         plan = strategy.plan(request)
         if any(isinstance(step, Analyze) for step in plan):
@@ -242,6 +264,11 @@ class RolloutController:
             if self.metrics is None:
                 raise PlanError(f"strategy '{setup.strategy}' analyses traffic and needs a "
                                 "metrics provider (metrics: in service.yaml)")
+        # Read the budgets before taking the lease: the queries may take a while.
+        verdict = (self.slo_guard.check()
+                   if self.slo_guard is not None and setup.kind is ReleaseKind.ROLLOUT else None)
+        if verdict is not None and not verdict.allowed:
+            return self._refuse(request, setup, plan, verdict)
         now = self.clock.now()
         self.store.acquire_lease(request.service, self.holder, at=now,
                                  ttl_s=self.settings.lease_ttl_s)
@@ -255,6 +282,11 @@ class RolloutController:
                                ttl_s=self.settings.lease_ttl_s, release_id=rec.release_id)
         self._notify(rec, NotificationKind.STARTED, f"{setup.strategy} rollout started")
         run = self._load(rec)
+        if setup.kind is ReleaseKind.UNDO:
+            run.rollback_t0 = decided
+        if verdict is not None:
+            self._write(run, transition=NewTransition(Event.SLO_CHECKED, verdict.reason,
+                                                      details=verdict.details))
         # Learn where the running versions listen before the first step changes anything.
         self.actuator.sync_backends(run.versions, {})
         return self._drive(run)
@@ -289,6 +321,23 @@ class RolloutController:
     def drive(self, release_id: str) -> RolloutOutcome:
         """Run the release (whose lease this controller holds) until it ends."""
         return self._drive(self._load(self.store.get_release(release_id)))
+
+    def _refuse(self, request: RolloutRequest, setup: RolloutSetup, plan: tuple[Step, ...],
+                verdict: GuardVerdict) -> RolloutOutcome:
+        """Record a rollout the SLO guard refused (aborted, nothing deployed) and return it."""
+        now = self.clock.now()
+        self.store.acquire_lease(request.service, self.holder, at=now,
+                                 ttl_s=self.settings.lease_ttl_s)
+        try:
+            rec = self._create(request, setup, plan, now, refused=verdict)
+        finally:
+            self.store.release_lease(request.service, self.holder)
+        log.warning("rollout of %s %s refused: %s", request.service, request.version,
+                    verdict.reason)
+        self._notify(rec, NotificationKind.ABORTED, verdict.reason)
+        if verdict.error is not None:
+            raise verdict.error
+        return RolloutOutcome(rec)
 
     # the loop -----------------------------------------------------------------------------
 
@@ -397,7 +446,7 @@ class RolloutController:
         elif isinstance(step, SetWeights):
             reported = act.set_weights(step.as_dict(), tick)
             self._observed(run, reported)
-            if run.phase is Phase.ROLLBACK:
+            if run.phase is Phase.ROLLBACK or run.rec.kind == ReleaseKind.UNDO.value:
                 self._measure_rollback(run, reported)
         elif isinstance(step, SmokeTest):
             gate = act.smoke_test(step.version, step.checks)
@@ -683,20 +732,24 @@ class RolloutController:
         self._notify(run.rec, NotificationKind.ROLLBACK, outcome.reason)
 
     def _measure_rollback(self, run: _Run, reported: Mapping[str, float]) -> None:
+        # A rollback leaves the new version; an undo (a rollback of a finished release) leaves
+        # the version serving when it started.
+        leaving = (run.request.stable.version if run.phase is Phase.FORWARD
+                   and run.request.stable is not None else run.request.version)
         if run.rec.rollback_seconds is not None:
             return
-        if reported.get(run.request.version, 0.0) > 0.0:
+        if reported.get(leaving, 0.0) > 0.0:
             return
         if run.rollback_t0 is not None:
             seconds = self.clock.monotonic() - run.rollback_t0
             how = "monotonic clock, decision to read-back"
         else:  # resumed mid-rollback: only wall-clock times survive a restart
             started = float(run.progress.get("rollback_started_at",
-                                              self.clock.now().timestamp()))
+                                              run.rec.started_at.timestamp()))
             seconds = self.clock.now().timestamp() - started
             how = "wall clock across a controller restart"
         self._write(run, changes={"rollback_seconds": seconds}, transition=NewTransition(
-            Event.ROLLBACK_MEASURED, f"the router reports 0% on '{run.request.version}' "
+            Event.ROLLBACK_MEASURED, f"the router reports 0% on '{leaving}' "
                                      f"{seconds:.3f} s after the decision ({how})",
             weights=dict(reported), details={"rollback_seconds": seconds, "measured_by": how}))
 
@@ -736,16 +789,20 @@ class RolloutController:
     # plumbing -----------------------------------------------------------------------------
 
     def _create(self, request: RolloutRequest, setup: RolloutSetup, plan: tuple[Step, ...],
-                now: datetime) -> ReleaseRecord:
+                now: datetime, *, refused: GuardVerdict | None = None) -> ReleaseRecord:
         artifact = request.artifact
+        status = RolloutStatus.ABORTED if refused is not None else RolloutStatus.RUNNING
         record = ReleaseRecord(
             release_id=uuid.uuid4().hex, service=request.service, version=request.version,
             kind=setup.kind.value, artifact_reference=artifact.reference if artifact else None,
             artifact_sha256=artifact.sha256 if artifact else None, strategy=setup.strategy,
-            status=RolloutStatus.RUNNING.value, decision=None, reason=None,
+            status=status.value,
+            decision=Decision.ABORTED.value if refused is not None else None,
+            reason=refused.reason if refused is not None else None,
             stable_version=request.stable.version if request.stable else None,
             max_canary_percent=0.0, rollback_seconds=None, downtime_seconds=None,
-            actor=setup.actor, started_at=now, finished_at=None, phase=Phase.FORWARD.value,
+            actor=setup.actor, started_at=now,
+            finished_at=now if refused is not None else None, phase=Phase.FORWARD.value,
             step_index=0, paused=False, step_started_at=None, step_deadline_at=None,
             heartbeat_at=now,
             # Before the first step, the stable version is assumed to take all traffic.
@@ -756,11 +813,16 @@ class RolloutController:
             progress={"started": {}}, command=None, command_by=None, command_reason=None,
             command_at=None,
         )
-        return self.store.create_release(record, holder=self.holder, first=NewTransition(
-            Event.CREATED, f"{setup.kind.value} of '{request.version}' with {setup.strategy} "
-                           f"({len(plan)} steps) by {setup.actor}",
-            to_status=RolloutStatus.RUNNING.value,
-            details={"plan": encode_plan(plan)["steps"]}))
+        if refused is not None:
+            first = NewTransition(Event.REFUSED, refused.reason, to_status=status.value,
+                                  details={"slo_check": refused.details,
+                                           "plan": encode_plan(plan)["steps"]})
+        else:
+            first = NewTransition(
+                Event.CREATED, f"{setup.kind.value} of '{request.version}' with "
+                               f"{setup.strategy} ({len(plan)} steps) by {setup.actor}",
+                to_status=status.value, details={"plan": encode_plan(plan)["steps"]})
+        return self.store.create_release(record, holder=self.holder, first=first)
 
     def _load(self, rec: ReleaseRecord) -> _Run:
         stored = rec.request
@@ -770,6 +832,7 @@ class RolloutController:
         if canary is not None and request.stable is not None:
             canary = scoped_spec(canary, request.stable.version, request.version)
         strategy = self.strategies(rec.strategy)
+        bind_release(self.actuator.router, rec.release_id)
         return _Run(rec=rec, request=request, spec=canary, policy=policy, strategy=strategy,
                     plan=decode_plan(rec.plan), rollback=decode_plan(rec.rollback_plan),
                     progress=_copy(rec.progress))

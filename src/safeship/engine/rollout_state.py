@@ -15,6 +15,9 @@ r"""The rollout state machine's vocabulary: statuses, phases, events, commands a
     |                                                                     \--> ABORTED (abort)
     +-- (a paused rollout still rolls back on a ROLLBACK verdict: safety never pauses)
 
+A rollout refused before step 1 (the pre-deploy SLO check, see
+:mod:`safeship.engine.rollout_slo_guard`) is recorded directly as ``ABORTED``, never running.
+
 Every arrow is written to the store (a transition with time, reason, step index and the desired
 weights) *before* the controller touches a router or a target. ``SUCCEEDED``, ``ROLLED_BACK``
 and ``ABORTED`` are terminal. A release's ``phase`` says which plan its ``step_index`` points
@@ -105,6 +108,11 @@ class Event(StrEnum):
     INTERRUPTED = "interrupted"
     ACTION_RETRY = "action_retry"
     FINISHED = "finished"
+    SLO_CHECKED = "slo_checked"
+    """The error budgets were checked before step 1 and let the rollout start."""
+    REFUSED = "refused"
+    """The rollout never started: the pre-deploy SLO check refused it (the release is recorded
+    as aborted, with nothing deployed)."""
 
 
 class Command(StrEnum):

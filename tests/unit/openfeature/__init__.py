@@ -1,0 +1,1 @@
+"""Unit tests of the OpenFeature provider: evaluation semantics, sync, staleness, counters."""
