@@ -44,12 +44,10 @@ from safeship.flags.model import Flag
 from safeship.flags.validation import all_problems
 from safeship.store.audit import AuditEvent, audit_row, read_audit
 from safeship.store.convert import require_aware
-from safeship.store.database import create_engine, write_engine
+from safeship.store.database import write_engine
 from safeship.store.failures import STORE_FAILURES, leaks_secret, store_unavailable
-from safeship.store.migrate import upgrade
-from safeship.store.repository import _prepare_state_dir
+from safeship.store.opening import open_migrated
 from safeship.store.tables import FlagChangeRow, FlagRow
-from safeship.store.urls import STATE_DIR, default_database_url
 
 #: How often :meth:`FlagStore.update` re-reads and retries after a missed compare-and-swap.
 MAX_ATTEMPTS = 5
@@ -125,22 +123,7 @@ class FlagStore:
         Raises:
             StoreUnavailable: the database cannot be created, reached or migrated.
         """
-        default = default_database_url(project_root)
-        target = url or default
-        try:
-            if target == default:
-                _prepare_state_dir(project_root / STATE_DIR)
-            engine = create_engine(target)
-            try:
-                upgrade(engine)
-            except BaseException:
-                engine.dispose()
-                raise
-        except STORE_FAILURES as exc:
-            error = store_unavailable(target, "open and migrate the database", exc)
-            if leaks_secret(target, exc):
-                raise error from None
-            raise error from exc
+        engine, target = open_migrated(url, project_root)
         return cls(engine, target)
 
     def close(self) -> None:

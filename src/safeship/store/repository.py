@@ -27,11 +27,10 @@ from safeship.store.convert import (
     run_from_row,
     stage_rows,
 )
-from safeship.store.database import create_engine, write_engine
+from safeship.store.database import write_engine
 from safeship.store.failures import STORE_FAILURES, leaks_secret, store_unavailable
-from safeship.store.migrate import upgrade
+from safeship.store.opening import open_migrated
 from safeship.store.tables import ApprovalRow, FindingRow, GateRow, RunRow, StageRow
-from safeship.store.urls import STATE_DIR, default_database_url
 
 #: The shortest prefix of a run id that :meth:`StateStore.get_run` resolves.
 MIN_PREFIX = 6
@@ -61,22 +60,7 @@ class StateStore:
         Raises:
             StoreUnavailable: the database cannot be created, reached or migrated.
         """
-        default = default_database_url(project_root)
-        target = url or default
-        try:
-            if target == default:
-                _prepare_state_dir(project_root / STATE_DIR)
-            engine = create_engine(target)
-            try:
-                upgrade(engine)
-            except BaseException:
-                engine.dispose()
-                raise
-        except STORE_FAILURES as exc:
-            error = store_unavailable(target, "open and migrate the database", exc)
-            if leaks_secret(target, exc):
-                raise error from None
-            raise error from exc
+        engine, target = open_migrated(url, project_root)
         return cls(engine, target)
 
     def close(self) -> None:
@@ -331,11 +315,3 @@ _RUN_HINT = "list the recorded runs to see their ids"
 
 def _approval_id(approval: Approval) -> int:
     return approval.approval_id
-
-
-def _prepare_state_dir(directory: Path) -> None:
-    """Create the local state folder, and keep it out of version control like a cache."""
-    directory.mkdir(parents=True, exist_ok=True)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# Created by safeship: local state, never commit it.\n*\n")

@@ -53,12 +53,11 @@ from safeship.errors import (
 )
 from safeship.store.columns import MetricsJson, UtcDateTime
 from safeship.store.convert import require_aware
-from safeship.store.database import create_engine, write_engine
+from safeship.store.database import write_engine
 from safeship.store.failures import STORE_FAILURES, leaks_secret, store_unavailable
-from safeship.store.migrate import upgrade
-from safeship.store.repository import MIN_PREFIX, _prepare_state_dir
+from safeship.store.opening import open_migrated
+from safeship.store.repository import MIN_PREFIX
 from safeship.store.tables import ENUM_LENGTH, ID_LENGTH, NAME_LENGTH, Base
-from safeship.store.urls import STATE_DIR, default_database_url
 
 _SHOWN = 5
 
@@ -344,22 +343,7 @@ class RolloutStore:
     @classmethod
     def open(cls, url: str | None, project_root: Path) -> RolloutStore:
         """Open (create, migrate) the store like :meth:`safeship.store.StateStore.open`."""
-        default = default_database_url(project_root)
-        target = url or default
-        try:
-            if target == default:
-                _prepare_state_dir(project_root / STATE_DIR)
-            engine = create_engine(target)
-            try:
-                upgrade(engine)
-            except BaseException:
-                engine.dispose()
-                raise
-        except STORE_FAILURES as exc:
-            error = store_unavailable(target, "open and migrate the database", exc)
-            if leaks_secret(target, exc):
-                raise error from None
-            raise error from exc
+        engine, target = open_migrated(url, project_root)
         return cls(engine, target)
 
     def close(self) -> None:
