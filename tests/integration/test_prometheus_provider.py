@@ -125,7 +125,7 @@ def test_an_unreachable_server_is_metrics_unavailable() -> None:
     with pytest.raises(MetricsUnavailable, match="cannot connect") as caught:
         _provider(url, retries=1).query_range(ERROR_RATE, Arm.CANARY, Scope(), _window(4, 2))
     assert url in caught.value.message
-    assert "2 attempt(s)" in caught.value.message
+    assert "2 attempts" in caught.value.message
 
 
 def test_a_query_with_several_series_is_refused(prometheus_stack: PrometheusStack) -> None:

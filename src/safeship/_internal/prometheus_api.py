@@ -125,10 +125,13 @@ class PrometheusQueryApi:
         params = {"query": query, "timeout": f"{self.endpoint.timeout_s:g}s"}
         if at is not None:
             params["time"] = f"{at:.3f}"
-        body = self._get("/api/v1/query", params, query)
+        body = self.get_json("/api/v1/query", params, query)
         return self._samples(body, query)
 
-    def _get(self, path: str, params: Mapping[str, str], query: str) -> Any:
+    def get_json(self, path: str, params: Mapping[str, str], query: str) -> Any:
+        """The decoded ``status: success`` answer of ``GET path`` (any API path, e.g.
+        ``/api/v1/query_range``), retried as the module says; ``query`` names it in errors.
+        """
         endpoint = self.endpoint
         url = endpoint.url.rstrip("/") + path
         attempts = endpoint.retries + 1

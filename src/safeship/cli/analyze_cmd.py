@@ -11,12 +11,13 @@ import typer
 
 from safeship import api
 from safeship._internal.durations import DurationSyntaxError, parse_duration
+from safeship._internal.prometheus_api import display_url
 from safeship._internal.timestamps import TimestampSyntaxError, parse_timestamp
 from safeship.cli.output import emit, is_interactive, stdout_console
 from safeship.errors import ExitCode, UsageError
 from safeship.metrics.file import FileOptions, FileProvider
 from safeship.metrics.interface import MetricsProvider, TimeRange
-from safeship.metrics.prometheus import PrometheusOptions, PrometheusProvider, display_url
+from safeship.metrics.prometheus import PrometheusOptions, PrometheusProvider
 from safeship.model.analysis import AnalysisReport, Decision
 from safeship.model.canary import CanarySpec, JudgeName
 from safeship.report import (

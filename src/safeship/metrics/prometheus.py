@@ -9,9 +9,10 @@ to wrap it in ``sum(...)``; no series means no data, returned as NaN at every re
 placed on the requested grid ``start, start + step, ... <= end``; a grid point without a value
 is NaN.
 
-Connection errors, timeouts and 5xx answers are retried ``retries`` times after a short fixed
-pause; 4xx answers are not (the query is wrong). Every error names the URL (without credentials
-or query string) and the query, never the request headers.
+Requests go through :class:`~safeship._internal.prometheus_api.PrometheusQueryApi`: connection
+errors, timeouts and 5xx answers are retried ``retries`` times after a short fixed pause; 4xx
+answers are not (the query is wrong). Every error names the URL (without credentials or query
+string) and the query, never the request headers.
 
 :meth:`PrometheusProvider.counts` finds the spec's error-ratio and latency-histogram metrics
 (:func:`~safeship.metrics.promql_scope.counter_queries`), reads their cumulative counters
@@ -26,18 +27,21 @@ trail the scrapes by less than one scrape interval.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from pydantic import Field, field_validator
 
 from safeship._internal.http import HttpClientFactory, default_client_factory
+from safeship._internal.prometheus_api import (
+    PrometheusEndpoint,
+    PrometheusQueryApi,
+    check_url,
+    display_url,
+)
 from safeship.errors import InternalError, MetricsUnavailable
 from safeship.metrics.derived import counter_deltas
 from safeship.metrics.interface import MetricsProvider, ProviderOptions, TimeRange
@@ -72,33 +76,7 @@ class PrometheusOptions(ProviderOptions):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip()
-        try:
-            parts = urlsplit(value)
-        except ValueError as exc:
-            raise ValueError(f"'{value}' is not a URL: {exc}") from exc
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"'{display_url(value)}' is not an http:// or https:// URL")
-        if parts.query or parts.fragment:
-            raise ValueError("the Prometheus URL takes no query string or fragment")
-        return value.rstrip("/")
-
-
-def display_url(url: str) -> str:
-    """``url`` safe to show: a password is masked, the query string hidden."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<invalid URL>"
-    if ":" in host:
-        host = f"[{host}]"
-    user = ""
-    if parts.username is not None:
-        user = f"{parts.username}:***@" if parts.password is not None else "***@"
-    query = "..." if parts.query else ""
-    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, query, ""))
+        return check_url(value)
 
 
 @dataclass(frozen=True)
@@ -119,15 +97,13 @@ class PrometheusProvider(MetricsProvider):
     type_name: ClassVar[str] = "prometheus"
     options_model: ClassVar[type[ProviderOptions]] = PrometheusOptions
 
-    retry_pause_s: ClassVar[float] = 0.25
-    """Fixed pause between attempts; with at most 5 retries the pauses total 1.25 s or less."""
-
     def __init__(self, options: PrometheusOptions, *,
                  http: HttpClientFactory = default_client_factory,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.options = options
-        self._http = http
-        self._sleep = sleep
+        self._api = PrometheusQueryApi(
+            PrometheusEndpoint(options.url, options.timeout, options.retries, options.headers),
+            http=http, sleep=sleep)
         self._where = display_url(options.url)
 
     # --- MetricsProvider ------------------------------------------------------------------
@@ -289,68 +265,8 @@ class PrometheusProvider(MetricsProvider):
             "step": f"{step_s:g}",
             "timeout": f"{self.options.timeout:g}s",
         }
-        body = self._get("/api/v1/query_range", params, query)
+        body = self._api.get_json("/api/v1/query_range", params, query)
         return self._parse_matrix(body, query)
-
-    def _get(self, path: str, params: Mapping[str, str], query: str) -> Any:
-        url = self.options.url + path
-        attempts = self.options.retries + 1
-        problem = ""
-        for attempt in range(1, attempts + 1):
-            if attempt > 1:
-                self._sleep(self.retry_pause_s)
-            try:
-                with self._http(self.options.timeout) as client:
-                    response = client.get(url, params=params, headers=self.options.headers)
-            except httpx.TimeoutException:
-                problem = f"no answer within {self.options.timeout:g} s"
-                continue
-            except httpx.TransportError as exc:
-                problem = f"cannot connect ({type(exc).__name__}: {_first_line(exc)})"
-                continue
-            if response.status_code >= 500:
-                problem = f"HTTP {response.status_code}{self._api_error(response)}"
-                continue
-            return self._decode(response, query)
-        raise MetricsUnavailable(
-            f"{self._where}: {problem} after {attempts} attempt(s), for query {query}",
-            hint="check that Prometheus runs and the provider's url is right",
-        )
-
-    def _decode(self, response: httpx.Response, query: str) -> Any:
-        if response.status_code >= 400:
-            raise MetricsUnavailable(
-                f"{self._where}: HTTP {response.status_code}{self._api_error(response)} "
-                f"for query {query}",
-                hint="Prometheus rejected the query; try it in Prometheus' expression browser",
-            )
-        if len(response.content) > MAX_BODY_BYTES:
-            raise MetricsUnavailable(f"{self._where}: the answer is larger than "
-                                     f"{MAX_BODY_BYTES} bytes for query {query}")
-        try:
-            body = json.loads(response.content)
-        except ValueError as exc:
-            raise MetricsUnavailable(
-                f"{self._where}: the answer is not JSON ({exc}) for query {query}",
-                hint="is the url a Prometheus server (or a proxy's login page)?",
-            ) from exc
-        if not isinstance(body, dict) or body.get("status") != "success":
-            error = body.get("error") if isinstance(body, dict) else None
-            raise MetricsUnavailable(
-                f"{self._where}: the query did not succeed ({error or 'no status'}): {query}"
-            )
-        return body
-
-    @staticmethod
-    def _api_error(response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return ""
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            kind = body.get("errorType")
-            return f" ({kind}: {body['error']})" if kind else f" ({body['error']})"
-        return ""
 
     def _parse_matrix(self, body: Any, query: str) -> _Matrix:
         data = body.get("data")
@@ -378,7 +294,3 @@ class PrometheusProvider(MetricsProvider):
 def _deltas(totals: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(counter_deltas(totals))
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "no detail"

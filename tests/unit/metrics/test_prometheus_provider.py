@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from safeship._internal.http import client_factory_with_transport
+from safeship._internal.prometheus_api import display_url
 from safeship.errors import InternalError, MetricsUnavailable
 from safeship.metrics import prometheus
 from safeship.metrics.interface import TimeRange
-from safeship.metrics.prometheus import PrometheusOptions, PrometheusProvider, display_url
+from safeship.metrics.prometheus import PrometheusOptions, PrometheusProvider
 from safeship.metrics.promql_scope import PromQLScopeError
 from safeship.model.analysis import Arm, ArmCounts
 from safeship.model.canary import CanaryMetric, CanarySpec, CanaryStep, MetricCategory, Scope
