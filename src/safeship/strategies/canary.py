@@ -15,13 +15,10 @@ is retired only after that, so every rollback before it is a router change.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import ClassVar
 
 from safeship.model.canary import CanaryStep
-from safeship.model.enums import RiskLevel
 from safeship.strategies.interface import (
-    EXTENDED_CANARY_S,
     Analyze,
     Deploy,
     HealthGate,
@@ -31,6 +28,7 @@ from safeship.strategies.interface import (
     RolloutRequest,
     SetWeights,
     Step,
+    extended_for_risk,
     first_release_plan,
     index_of,
     redeploy_stable,
@@ -41,15 +39,7 @@ FULL = 100.0
 
 def effective_steps(request: RolloutRequest) -> tuple[CanaryStep, ...]:
     """The configured steps, with the 24-hour extension a critical change needs."""
-    steps = tuple(request.canary_steps)
-    if request.risk is not RiskLevel.CRITICAL:
-        return steps
-    missing = EXTENDED_CANARY_S - sum(step.duration_s for step in steps)
-    if missing <= 0:
-        return steps
-    if steps and steps[-1].percentage >= FULL:
-        return (*steps[:-1], replace(steps[-1], duration_s=steps[-1].duration_s + missing))
-    return (*steps, CanaryStep(FULL, missing))
+    return extended_for_risk(tuple(request.canary_steps), request.risk)
 
 
 class CanaryStrategy:

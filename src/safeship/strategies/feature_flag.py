@@ -26,19 +26,17 @@ What they change is recorded as their artifact, ``flag:<key>@<environment>``
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import ClassVar
 
 from safeship.model.canary import CanaryStep
-from safeship.model.enums import RiskLevel
 from safeship.strategies.interface import (
-    EXTENDED_CANARY_S,
     Analyze,
     MarkStable,
     PlanError,
     RolloutRequest,
     SetWeights,
     Step,
+    extended_for_risk,
 )
 
 FEATURE_FLAG = "feature_flag"
@@ -82,15 +80,7 @@ def is_flag_release(strategy: str) -> bool:
 
 def flag_steps(request: RolloutRequest) -> tuple[CanaryStep, ...]:
     """The request's steps (the guide's by default), with a critical change's 24 hours."""
-    steps = tuple(request.canary_steps) or DEFAULT_FLAG_STEPS
-    if request.risk is not RiskLevel.CRITICAL:
-        return steps
-    missing = EXTENDED_CANARY_S - sum(step.duration_s for step in steps)
-    if missing <= 0:
-        return steps
-    if steps[-1].percentage >= FULL:
-        return (*steps[:-1], replace(steps[-1], duration_s=steps[-1].duration_s + missing))
-    return (*steps, CanaryStep(FULL, missing))
+    return extended_for_risk(tuple(request.canary_steps) or DEFAULT_FLAG_STEPS, request.risk)
 
 
 def _variants(request: RolloutRequest) -> tuple[str, str]:

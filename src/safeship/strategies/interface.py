@@ -26,7 +26,7 @@ progress, which may or may not have taken effect).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
@@ -36,6 +36,23 @@ from safeship.model.enums import RiskLevel
 
 EXTENDED_CANARY_S = 24 * 3600.0
 """The guide's section 2.3: a critical change needs a canary of at least 24 hours."""
+
+
+def extended_for_risk(steps: tuple[CanaryStep, ...],
+                      risk: RiskLevel) -> tuple[CanaryStep, ...]:
+    """``steps``, lengthened to :data:`EXTENDED_CANARY_S` in all for a critical change.
+
+    The missing time goes to the last step when it is already at 100 %, else to a new 100 %
+    step: the extra watch happens with the new version (or flag) fully on.
+    """
+    if risk is not RiskLevel.CRITICAL:
+        return steps
+    missing = EXTENDED_CANARY_S - sum(step.duration_s for step in steps)
+    if missing <= 0:
+        return steps
+    if steps and steps[-1].percentage >= 100.0:
+        return (*steps[:-1], replace(steps[-1], duration_s=steps[-1].duration_s + missing))
+    return (*steps, CanaryStep(100.0, missing))
 
 DEFAULT_MONITOR_S = 30 * 60.0
 """The guide's section 3.3: blue/green monitors the new version for 30 minutes after cutover."""
