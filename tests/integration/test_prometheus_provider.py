@@ -7,6 +7,7 @@ two queries, scoped by the provider, must see exactly that difference.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -106,8 +107,16 @@ def test_counts_are_per_interval_deltas_of_the_generated_load(
         errors = _finite(counts.errors)
         assert len(requests) == len(errors) == intervals
         assert all(total == int(total) for total in requests)  # no extrapolation
-        for total in requests:
-            assert total == pytest.approx(expected_per_interval, rel=0.2), requests
+        # Each interval is exactly the counter's growth between its two boundaries, as
+        # Prometheus itself reports the counter there (the @ modifier pins the time). How many
+        # requests the generator managed in each second depends on the machine's load, so only
+        # the whole window is compared with the nominal rate.
+        name = "canary" if arm is Arm.CANARY else "baseline"
+        totals = [prometheus_stack.server.scalar(
+            f'sum(http_requests_total{{version="{name}"}} @ {window.start + step_s * i:.3f})')
+            for i in range(intervals + 1)]
+        assert requests == [after - before for before, after in itertools.pairwise(totals)]
+        assert sum(requests) == pytest.approx(expected_per_interval * intervals, rel=0.4)
         assert sum(errors) / sum(requests) == pytest.approx(error_share, rel=0.3)
         inf_bucket = counts.latency_buckets[math.inf]
         assert inf_bucket == pytest.approx(counts.requests, rel=1e-6)
