@@ -360,7 +360,7 @@ request-property-became-optional INFO
 new-required-request-header-property ERR
 request-header-property-became-required ERR
 response-required-property-removed ERR
-response-optional-property-removed INFO
+response-optional-property-removed WARN
 response-required-property-added INFO
 response-optional-property-added INFO
 response-property-became-optional ERR
