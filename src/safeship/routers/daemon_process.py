@@ -91,3 +91,19 @@ def stop(pid: int, program: str, *, send_signal: SignalSender,
                 send_signal(target, signal.SIGKILL)
     return wait(gone, grace_s)
 
+
+
+def poll_until(predicate: Callable[[], bool], timeout_s: float, *, poll_s: float,
+               monotonic: Callable[[], float], sleep: Callable[[float], None]) -> bool:
+    """Poll ``predicate`` every ``poll_s`` until it holds or ``timeout_s`` passed; its last value.
+
+    Bounded in count as well as time, so a clock that does not advance cannot loop forever.
+    """
+    deadline = monotonic() + timeout_s
+    for _ in range(int(timeout_s / poll_s) + 2):
+        if predicate():
+            return True
+        if monotonic() >= deadline:
+            break
+        sleep(poll_s)
+    return predicate()

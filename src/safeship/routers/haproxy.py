@@ -443,14 +443,8 @@ class HaproxyRouter(Router):
             raise self._unavailable(f"cannot read {self.config_path}: {exc}") from exc
 
     def _wait(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
-        deadline = self._monotonic() + timeout_s
-        for _ in range(int(timeout_s / _POLL_S) + 2):
-            if predicate():
-                return True
-            if self._monotonic() >= deadline:
-                break
-            self._sleep(_POLL_S)
-        return predicate()
+        return daemon_process.poll_until(predicate, timeout_s, poll_s=_POLL_S,
+                                         monotonic=self._monotonic, sleep=self._sleep)
 
     def _run(self, argv: Sequence[str]) -> CommandResult:
         try:
