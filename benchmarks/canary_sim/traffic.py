@@ -8,8 +8,10 @@ interval and the next delta covers both intervals, exactly as ``increase()`` wou
 The model, all vectorised over intervals:
 
 * **Steps.** The canary's share follows the plan (1/5/25/100 % by default), each step lasting its
-  ``T_max``. The baseline is an equal-size fresh pool by default (research section 7.1: per-interval
-  baseline requests ~ canary requests) or, with ``BaselineMode.FLEET``, the rest of the fleet.
+  ``T_max``. The baseline is the rest of the fleet by default (``BaselineMode.FLEET``: a safeship
+  rollout compares the canary with the stable version, which serves every other request) or, with
+  ``BaselineMode.EQUAL``, an equal-size fresh pool (Kayenta practice: per-interval baseline
+  requests ~ canary requests).
   An equal-size pool can hold at most half the traffic, so the 100 % step is played as a 50/50
   split (canary and baseline pools at full size); in fleet mode the canary is capped at 50 %
   for the same reason: a judge needs a baseline to compare with.
@@ -70,9 +72,9 @@ class BaselineMode(StrEnum):
     """What the canary is compared with."""
 
     EQUAL = "equal"
-    """A fresh baseline pool of the canary's size (the default, Kayenta practice)."""
+    """A fresh baseline pool of the canary's size (Kayenta practice)."""
     FLEET = "fleet"
-    """The rest of the fleet."""
+    """The rest of the fleet: the stable version a safeship rollout compares with (the default)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class TrafficConfig:
     interval_s: float = 10.0
     total_rps: float = 1000.0
     """Mean total traffic: 1 % of it is 10 canary requests per second."""
-    baseline: BaselineMode = BaselineMode.EQUAL
+    baseline: BaselineMode = BaselineMode.FLEET
     start_time: float = 1_767_225_600.0
     diurnal_ratio: float = 3.0
     day_s: float = 86_400.0

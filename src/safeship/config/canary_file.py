@@ -39,6 +39,7 @@ from safeship.model.canary import (
     NanStrategy,
     Outliers,
     OutlierStrategy,
+    RollbackMargins,
     Scope,
     ScoreThresholds,
     Threshold,
@@ -144,6 +145,14 @@ class MarginsModel(_Strict):
     business_ratio: float = Field(0.98, gt=0, lt=1)
 
 
+class RollbackMarginsModel(_Strict):
+    """The sequential judge's ROLLBACK indifference zone (see ``RollbackMargins``)."""
+
+    error_ratio: float = Field(1.0, ge=1)
+    slow_ratio: float = Field(1.05, ge=1)
+    business_ratio: float = Field(1.0, gt=0, le=1)
+
+
 class JudgeModel(_Strict):
     """Which judge decides, and its settings."""
 
@@ -155,6 +164,7 @@ class JudgeModel(_Strict):
     group_weights: dict[str, float] = Field(default_factory=dict)
     min_sample_size: int = Field(100, ge=0)
     margins: MarginsModel = MarginsModel()
+    rollback_margins: RollbackMarginsModel = RollbackMarginsModel()
     min_exposure: str | int | float = "1m"
     burn_rate_limit: float = Field(14.4, gt=0)
     slo_target: float | None = Field(None, gt=0, lt=1)
@@ -173,6 +183,15 @@ class JudgeModel(_Strict):
             w < 0 for w in self.group_weights.values()
         ):
             raise ValueError("group_weights must be non-negative and add up to at most 100")
+        rollback, margins = self.rollback_margins, self.margins
+        for name, inside, outside in (
+                ("error_ratio", rollback.error_ratio, margins.error_ratio),
+                ("slow_ratio", rollback.slow_ratio, margins.slow_ratio),
+                ("business_ratio", 1.0 / rollback.business_ratio, 1.0 / margins.business_ratio)):
+            if inside >= outside:
+                raise ValueError(f"rollback_margins.{name} must be closer to 1 than "
+                                 f"margins.{name}: a ratio cannot be both bad enough to roll "
+                                 f"back and good enough to proceed")
         return self
 
 
@@ -343,6 +362,9 @@ def parse_canary_document(doc: YamlDocument) -> CanarySpec:
         group_weights=dict(judge.group_weights), min_sample_size=judge.min_sample_size,
         margins=Margins(judge.margins.error_ratio, judge.margins.slow_ratio,
                         judge.margins.business_ratio),
+        rollback_margins=RollbackMargins(judge.rollback_margins.error_ratio,
+                                         judge.rollback_margins.slow_ratio,
+                                         judge.rollback_margins.business_ratio),
         min_exposure_s=_duration_seconds(judge.min_exposure),
         burn_rate_limit=judge.burn_rate_limit, slo_target=slo_target,
     )

@@ -198,27 +198,40 @@ class _Lattice:
 
 
 def ratio_evidence(events_canary: FloatArray, events_baseline: FloatArray, rho: FloatArray, *,
-                   harm: Direction, sigma: float, log_threshold: float) -> RatioEvidence:
+                   harm: Direction, sigma: float, log_threshold: float,
+                   tolerance: float = 0.0) -> RatioEvidence:
     """Run the e-process over intervals in time order.
 
     ``events_canary``, ``events_baseline`` and ``rho`` are per-interval arrays of valid intervals
     only (finite, non-negative counts, ``0 < rho < 1``). ``harm`` picks the prior: increase and
-    decrease are one-sided tests of ``delta = 0``, either is two-sided. ``log_threshold`` is
-    ``log(M/alpha)``; it sets the confidence level of the bounds.
+    decrease are one-sided tests, either is two-sided. ``tolerance`` (``>= 0``, a log ratio) is
+    the indifference zone: the increase test is of ``delta <= tolerance`` (the mixture centred at
+    ``+tolerance``), the decrease test of ``delta >= -tolerance``. Under a binomial model the
+    likelihood ratio of a larger ``p`` against a smaller one is increasing in ``k_c``, so the
+    centred mixture is a supermartingale for every ``delta`` on the null side, and the test
+    stays valid for the whole composite null; 0 gives the point null ``delta = 0``.
+    ``log_threshold`` is ``log(M/alpha)``; it sets the confidence level of the bounds.
     """
     total = events_canary + events_baseline
     busy = total > 0
     k_c, k_t, share = events_canary[busy], total[busy], rho[busy]
     offsets, log_weights = half_normal_offsets(sigma)
+    centre = max(0.0, tolerance)
     if harm is Direction.INCREASE:
-        deltas, weights = offsets, log_weights
+        deltas, weights = centre + offsets, log_weights
+        centres = np.full(offsets.size, centre)
     elif harm is Direction.DECREASE:
-        deltas, weights = -offsets, log_weights
+        deltas, weights = -centre - offsets, log_weights
+        centres = np.full(offsets.size, -centre)
     else:
-        deltas = np.concatenate([offsets, -offsets])
+        deltas = np.concatenate([centre + offsets, -centre - offsets])
         weights = np.concatenate([log_weights, log_weights]) + math.log(0.5)
+        centres = np.concatenate([np.full(offsets.size, centre), np.full(offsets.size, -centre)])
     if k_t.size:
-        path = logsumexp(_log_lr_path(deltas, k_c, k_t, share) + weights[:, None], axis=0)
+        ratios = _log_lr_path(deltas, k_c, k_t, share)
+        if centre > 0.0:
+            ratios = ratios - _log_lr_path(centres, k_c, k_t, share)
+        path = logsumexp(ratios + weights[:, None], axis=0)
         log_e_now = float(path[-1])
         log_e = max(0.0, float(path.max()))
     else:

@@ -37,6 +37,12 @@ current step). Resource metrics are guardrails only: just their absolute limits,
 relative test. A metric whose counts are missing (no error, histogram or good-event counts) gets
 only these absolute checks: it can cause ROLLBACK but it never lets the judge PROCEED.
 
+**Indifference zone.** A relative test rolls back only on evidence that the harm ratio is beyond
+``judge.rollback_margins`` (errors 1.0, slow requests 1.05, business 1.0 by default): its mixture
+is centred at that ratio, which keeps the level for every ratio on the null side
+(:func:`~safeship.judge.e_process.ratio_evidence`). Two fleets' latency differs by a few percent
+from host to host and minute to minute; with enough traffic an exact test would roll back on that.
+
 **Decision.**
 
 1. ROLLBACK if a test or guard crossed its threshold after any interval so far, or an absolute
@@ -58,12 +64,12 @@ only these absolute checks: it can cause ROLLBACK but it never lets the judge PR
 (bad events per request since the rollout began) and ``statistics``: ``e_value`` and
 ``log_e_value`` (the largest so far, which ROLLBACK compares), ``e_value_now``, ``threshold``
 (``M / alpha``), ``cs_lower`` / ``cs_upper`` (rate-ratio bounds; ``cs_upper`` None when
-unbounded), ``margin``, ``events_canary``, ``events_baseline``, ``rho`` (the canary's share of
-the tested requests) and ``intervals``; latency tests add ``tau_s`` and how it was calibrated,
-guards their own ``burn_*`` or ``slow_share_*`` numbers. ``detail`` reads like "error rate 2.4x
-baseline (canary 1.2 %, baseline 0.5 %, 99.5 % CS [1.6x, 3.9x]): canary significantly worse than
-baseline, e-value 512 >= 200" or "slow requests (> 250 ms) 1.02x baseline (canary 5.1 %,
-baseline 5 %), 99.5 % CS [0.81x, 1.19x] within margin 1.25x".
+unbounded), ``margin``, ``rollback_margin``, ``events_canary``, ``events_baseline``, ``rho``
+(the canary's share of the tested requests) and ``intervals``; latency tests add ``tau_s`` and
+how it was calibrated, guards their own ``burn_*`` or ``slow_share_*`` numbers. ``detail``
+reads like "error rate 2.4x baseline (canary 1.2 %, baseline 0.5 %, 99.5 % CS [1.6x, 3.9x]):
+canary significantly worse than baseline, e-value 512 >= 200" or "slow requests (> 250 ms)
+1.02x baseline (canary 5.1 %, baseline 5 %), 99.5 % CS [0.81x, 1.19x] within margin 1.25x".
 
 Without steps, all intervals form one step that began one scrape before the first interval, with
 no planned end and no configured split (the sample-ratio check is skipped, which is said).
@@ -343,9 +349,10 @@ def _run_test(ctx: _Context, plan: _TestPlan, log_threshold: float) -> _TestResu
     n_c, n_b = ctx.intervals.canary.requests, ctx.intervals.baseline.requests
     valid = (ctx.in_rollout & events.usable & np.isfinite(events.canary)
              & np.isfinite(events.baseline) & np.isfinite(ctx.rho) & (n_c > 0) & (n_b > 0))
+    tolerated = _rollback_margin(ctx.spec, plan.kind)
     evidence = ratio_evidence(events.canary[valid], events.baseline[valid], ctx.rho[valid],
                               harm=plan.harm, sigma=PRIOR_SIGMA[plan.kind],
-                              log_threshold=log_threshold)
+                              log_threshold=log_threshold, tolerance=abs(math.log(tolerated)))
     margins = ctx.spec.judge.margins
     if plan.kind is TestKind.GOOD:
         margin_lower, margin_upper = margins.business_ratio, 1.0 / margins.business_ratio
@@ -375,6 +382,7 @@ def _run_test(ctx: _Context, plan: _TestPlan, log_threshold: float) -> _TestResu
         "cs_lower": evidence.cs_lower,
         "cs_upper": None if math.isinf(evidence.cs_upper) else evidence.cs_upper,
         "margin": margin_lower if plan.harm is Direction.DECREASE else margin_upper,
+        "rollback_margin": tolerated,
         "events_canary": evidence.events_canary,
         "events_baseline": evidence.events_baseline,
         "rho": rho,
@@ -400,6 +408,14 @@ def _run_test(ctx: _Context, plan: _TestPlan, log_threshold: float) -> _TestResu
                        stats, events.series_used)
 
 
+def _rollback_margin(spec: CanarySpec, kind: TestKind) -> float:
+    """The ratio a ROLLBACK must show the canary beyond (``judge.rollback_margins``)."""
+    margins = spec.judge.rollback_margins
+    if kind is TestKind.ERRORS:
+        return margins.error_ratio
+    return margins.slow_ratio if kind is TestKind.SLOW else margins.business_ratio
+
+
 def _test_detail(result: _TestResult, level: str) -> str:
     ev = result.evidence
     estimate = (result.canary_rate / result.baseline_rate
@@ -414,7 +430,9 @@ def _test_detail(result: _TestResult, level: str) -> str:
         moved = "higher" if up else "lower"
         if up and result.plan.kind is not TestKind.GOOD:
             moved = "worse"
-        return (f"{head} ({rates}, {bounds}): canary significantly {moved} than baseline, "
+        tolerated = result.statistics.get("rollback_margin") or 1.0
+        than = "baseline" if tolerated == 1.0 else f"{_ratio(tolerated)} baseline"
+        return (f"{head} ({rates}, {bounds}): canary significantly {moved} than {than}, "
                 f"e-value {math.exp(min(ev.log_e, 700.0)):.3g} >= {threshold:.3g}")
     if result.within_margin:
         return f"{head} ({rates}), {bounds} within margin {_margin_text(result)}"

@@ -157,6 +157,19 @@ class Margins:
 
 
 @dataclass(frozen=True)
+class RollbackMargins:
+    """Indifference zone of the sequential judge's ROLLBACK tests: it rolls back only on evidence
+    that the harm ratio is beyond these (above for errors and slow requests, below for business
+    events). 1.0 tests "any harm at all". Slow requests default to 1.05 because two fleets'
+    latency differs by a few percent from host to host and minute to minute: a certain but
+    3 % difference in slow requests is noise to a release engineer, not a regression."""
+
+    error_ratio: float = 1.0
+    slow_ratio: float = 1.05
+    business_ratio: float = 1.0
+
+
+@dataclass(frozen=True)
 class JudgeConfig:
     """Which judge decides and with what settings."""
 
@@ -172,6 +185,7 @@ class JudgeConfig:
     min_sample_size: int = 100
     """Canary requests below this give INSUFFICIENT_DATA (threshold judge; sequential minimum)."""
     margins: Margins = field(default_factory=Margins)
+    rollback_margins: RollbackMargins = field(default_factory=RollbackMargins)
     min_exposure_s: float = 60.0
     """Time a step must run before the sequential judge may PROCEED."""
     burn_rate_limit: float = 14.4

@@ -74,6 +74,7 @@ def test_every_new_option(tmp_path: Path) -> None:
     min_sample_size: 500
     min_exposure: 2m
     margins: {error_ratio: 1.3}
+    rollback_margins: {slow_ratio: 1.1, business_ratio: 0.99}
   scope: {label: track, baseline: stable, canary: next}
 """)
     [metric] = spec.metrics  # type: ignore[attr-defined]
@@ -95,6 +96,8 @@ def test_every_new_option(tmp_path: Path) -> None:
     assert judge.min_exposure_s == 120
     assert judge.margins.error_ratio == 1.3
     assert judge.margins.slow_ratio == 1.25
+    rollback = judge.rollback_margins
+    assert (rollback.error_ratio, rollback.slow_ratio, rollback.business_ratio) == (1.0, 1.1, 0.99)
     assert spec.scope.canary == "next"  # type: ignore[attr-defined]
 
 
@@ -114,6 +117,15 @@ def test_every_new_option(tmp_path: Path) -> None:
      "must differ"),
     ("  metrics:\n    - name: e\n      query: up\n  judge: {min_exposure: soon}\n",
      "'soon' is not a duration"),
+    ("  metrics:\n    - name: e\n      query: up\n"
+     "  judge: {rollback_margins: {slow_ratio: 1.3}}\n",
+     "rollback_margins.slow_ratio must be closer to 1 than margins.slow_ratio"),
+    ("  metrics:\n    - name: e\n      query: up\n"
+     "  judge: {rollback_margins: {business_ratio: 0.97}}\n",
+     "rollback_margins.business_ratio must be closer to 1"),
+    ("  metrics:\n    - name: e\n      query: up\n"
+     "  judge: {rollback_margins: {error_ratio: 0.9}}\n",
+     "spec.judge.rollback_margins.error_ratio: Input should be greater than or equal to 1"),
 ])
 def test_bad_options_are_located(tmp_path: Path, body: str, expected: str) -> None:
     lines = problems(tmp_path, body)

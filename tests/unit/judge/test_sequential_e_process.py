@@ -358,3 +358,63 @@ def test_an_interval_never_sets_its_own_threshold() -> None:
     missing = _freeze(np.array([[np.nan, 0.0, 0.0], [np.nan, 0.0, 0.0]]), np.full(3, 100.0),
                       stamps, np.ones(3, dtype=bool), 0.0)
     assert missing.rows.tolist() == [-1, -1, 1]
+
+
+# --------------------------------------------------------------------------- indifference zone
+
+
+def test_a_tolerance_lowers_the_evidence_and_zero_is_the_point_null() -> None:
+    k_c, k_b, rho = arrays([3, 4, 2, 5] * 25, [20, 25, 18, 22] * 25, [0.1] * 100)
+    plain = ratio_evidence(k_c, k_b, rho, harm=Direction.INCREASE, sigma=0.5,
+                           log_threshold=math.log(100))
+    zero = ratio_evidence(k_c, k_b, rho, harm=Direction.INCREASE, sigma=0.5,
+                          log_threshold=math.log(100), tolerance=0.0)
+    tolerant = ratio_evidence(k_c, k_b, rho, harm=Direction.INCREASE, sigma=0.5,
+                              log_threshold=math.log(100), tolerance=math.log(1.05))
+    assert zero == plain
+    assert tolerant.log_e_now < plain.log_e_now
+    assert tolerant.log_e <= plain.log_e
+    # The confidence bounds do not depend on the rollback tolerance.
+    assert (tolerant.cs_lower, tolerant.cs_upper) == (plain.cs_lower, plain.cs_upper)
+    down = ratio_evidence(k_b / 8, k_c * 2, rho, harm=Direction.DECREASE, sigma=0.5,
+                          log_threshold=math.log(100), tolerance=math.log(1.05))
+    down_plain = ratio_evidence(k_b / 8, k_c * 2, rho, harm=Direction.DECREASE, sigma=0.5,
+                                log_threshold=math.log(100))
+    assert down.log_e_now < down_plain.log_e_now
+
+
+def test_a_tolerance_keeps_a_small_real_difference_from_rolling_back() -> None:
+    # 3 % more slow requests on the canary, 200,000 events: certain, but inside a 5 % zone.
+    rho = np.full(400, 0.5)
+    rng = np.random.default_rng(5)
+    totals = rng.poisson(500, 400).astype(float)
+    p = 0.5 * 1.03 / (0.5 * 1.03 + 0.5)
+    k_c = rng.binomial(totals.astype(np.int64), p).astype(float)
+    k_b = totals - k_c
+    threshold = math.log(80)
+    exact = ratio_evidence(k_c, k_b, rho, harm=Direction.INCREASE, sigma=0.5,
+                           log_threshold=threshold)
+    zone = ratio_evidence(k_c, k_b, rho, harm=Direction.INCREASE, sigma=0.5,
+                          log_threshold=threshold, tolerance=math.log(1.05))
+    assert exact.log_e >= threshold
+    assert zone.log_e < threshold
+    assert 1.0 <= exact.cs_lower < 1.05 < exact.cs_upper
+
+
+def test_the_centred_test_keeps_its_level_on_the_null_side() -> None:
+    # Canary at exactly 1.05x (the edge of a 5 % zone) and at 0.9x: simulated crossing rates of
+    # the tolerant test stay at or under its level (1/20), as the composite null promises.
+    rng = np.random.default_rng(17)
+    threshold = math.log(20)
+    for ratio, limit in ((1.05, 0.10), (0.9, 0.02)):
+        crossed = 0
+        runs = 200
+        for _ in range(runs):
+            rho = rng.uniform(0.05, 0.5, 120)
+            totals = rng.poisson(20, 120)
+            p = rho * ratio / (rho * ratio + 1 - rho)
+            k_c = rng.binomial(totals, p).astype(float)
+            ev = ratio_evidence(k_c, totals - k_c, rho, harm=Direction.INCREASE, sigma=0.5,
+                                log_threshold=threshold, tolerance=math.log(1.05))
+            crossed += ev.log_e >= threshold
+        assert crossed / runs <= limit, (ratio, crossed)

@@ -26,6 +26,7 @@ from safeship.model.canary import (
     Direction,
     Margins,
     MetricCategory,
+    RollbackMargins,
     Threshold,
 )
 from tests.unit.judge.test_sequential_simulator import (
@@ -105,6 +106,14 @@ def test_slower_canary_rolls_back() -> None:
     latency = metric_named(verdict.metrics, "latency_p95")
     assert latency.outcome is MetricOutcome.FAIL
     assert stat(latency, "cs_lower") > 1.25
+    # Slow requests roll back only beyond the 1.05x indifference zone, and say so.
+    assert latency.statistics["rollback_margin"] == 1.05
+    assert "canary significantly worse than 1.05x baseline" in latency.detail
+    exact = sequential_judge(simulate(3, latency_scale=1.4),
+                             make_spec(rollback_margins=RollbackMargins(slow_ratio=1.0)))
+    exact_latency = metric_named(exact.metrics, "latency_p95")
+    assert stat(exact_latency, "log_e_value") > stat(latency, "log_e_value")
+    assert "canary significantly worse than baseline" in exact_latency.detail
 
 
 def test_business_drop_rolls_back_and_healthy_business_proceeds() -> None:
