@@ -27,9 +27,15 @@ never PROCEED (a service without errors stays INSUFFICIENT_DATA on its error tes
 ``max_absolute_ms`` and a histogram bucket at or above the limit, a canary-only test that the
 quantile is above the limit.
 
-**alpha.** ``M`` = relative tests + guards. ROLLBACK when any of them reaches ``M / alpha``, so
-the rollout's false-rollback probability is at most ``alpha`` (Bonferroni, Ville). Confidence
-bounds are taken at the same level: each bound holds with probability ``>= 1 - alpha/M``.
+**alpha.** One budget per rollout, split by weighted Bonferroni: the guards share
+:data:`GUARD_ALPHA_SHARE` (10 %) of ``alpha`` equally and the relative tests share the rest
+equally (either family takes all of it when the other is empty). A test with share ``a_m``
+rolls back when its e-value reaches ``1 / a_m``; the shares add up to ``alpha``, so the
+rollout's false-rollback probability is at most ``alpha`` (Bonferroni, Ville). Guards only fire
+on gross failures (a burn rate over 14.4x, a quantile beyond its absolute limit), where the
+evidence grows fast, so the stricter threshold costs them little while the relative tests,
+which have to find 1.5-2x regressions in a few dozen events, keep most of the budget.
+Confidence bounds are taken at each test's level: they hold with probability ``>= 1 - a_m``.
 
 **Absolute limits on series.** ``max_absolute`` / ``max_absolute_ms`` limits that no count-based
 guard covers are checked on the canary's series like the threshold judge does (mean over the
@@ -107,7 +113,8 @@ from safeship.model.analysis import (
 )
 from safeship.model.canary import CanaryMetric, CanarySpec, Direction, MetricCategory
 
-__all__ = ["GAP_COVERAGE", "JUDGE_NAME", "PRIOR_SIGMA", "TestKind", "sequential_judge"]
+__all__ = ["GAP_COVERAGE", "GUARD_ALPHA_SHARE", "JUDGE_NAME", "PRIOR_SIGMA", "TestKind",
+           "sequential_judge"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -115,6 +122,8 @@ BoolArray = npt.NDArray[np.bool_]
 JUDGE_NAME = "sequential"
 GAP_COVERAGE = 0.90
 """Share of the current step's scrape intervals each count series must have a sample in."""
+GUARD_ALPHA_SHARE = 0.10
+"""Share of ``alpha`` the guards split between them; the relative tests split the rest."""
 
 
 class TestKind(StrEnum):
@@ -644,6 +653,14 @@ def _has_absolute_limit(metric: CanaryMetric) -> bool:
 # --------------------------------------------------------------------------- the judge
 
 
+def _alpha_shares(alpha: float, tests: int, guards: int) -> tuple[float, float]:
+    """Each relative test's and each guard's share of ``alpha`` (see "alpha" above)."""
+    if tests == 0 or guards == 0:
+        each = alpha / max(1, tests + guards)
+        return each, each
+    return ((1.0 - GUARD_ALPHA_SHARE) * alpha / tests, GUARD_ALPHA_SHARE * alpha / guards)
+
+
 def sequential_judge(data: AnalysisInput, spec: CanarySpec) -> AnalysisVerdict:
     """Judge all evidence since the rollout began (see the module docstring)."""
     if not spec.metrics:
@@ -678,12 +695,14 @@ def sequential_judge(data: AnalysisInput, spec: CanarySpec) -> AnalysisVerdict:
     latency_bounds = {part.metric.name: _latency_limit_bound(part.metric, intervals)
                       for part in parts}
     guard_count = int(burn_active) + sum(b is not None for b in latency_bounds.values())
-    tests_total = max(1, len(plans) + guard_count)
-    log_threshold = math.log(tests_total / alpha)
-    level = f"{100 * (1 - alpha / tests_total):.4g} %"
+    test_alpha, guard_alpha = _alpha_shares(alpha, len(plans), guard_count)
+    log_threshold = math.log(1.0 / test_alpha)
+    level = f"{100 * (1 - test_alpha):.4g} %"
+    guard_log_threshold = math.log(1.0 / guard_alpha)
+    guard_level = f"{100 * (1 - guard_alpha):.4g} %"
 
     results = {key: _run_test(ctx, plan, log_threshold) for key, plan in plans.items()}
-    burn = (_burn_guard(ctx, float(judge.slo_target), log_threshold, level)
+    burn = (_burn_guard(ctx, float(judge.slo_target), guard_log_threshold, guard_level)
             if burn_active and judge.slo_target is not None else None)
     window = current_window(data)
     for part in parts:
@@ -693,7 +712,8 @@ def sequential_judge(data: AnalysisInput, spec: CanarySpec) -> AnalysisVerdict:
         covered: set[str] = set()
         bound = latency_bounds[metric.name]
         if bound is not None:
-            part.guards.append(_latency_guard(ctx, metric, bound, log_threshold, level))
+            part.guards.append(_latency_guard(ctx, metric, bound, guard_log_threshold,
+                                              guard_level))
             covered.add("max_absolute_ms")
         if burn is not None and metric.category is MetricCategory.ERROR_BUDGET:
             part.guards.append(burn)

@@ -314,8 +314,11 @@ def test_burn_guard_takes_an_error_budget_metrics_limit() -> None:
     assert burn.outcome is MetricOutcome.FAIL
     assert burn.statistics["burn_rate_limit"] == 3
     assert not any(m.name == "slo_burn_guard" for m in verdict.metrics)
-    # M = errors test (shared by both metrics) + burn guard.
-    assert burn.statistics["threshold"] == pytest.approx(2 / 0.01)
+    # One errors test (shared by both metrics) with 90 % of alpha, one guard with 10 %.
+    assert burn.statistics["threshold"] == pytest.approx(1 / (0.9 * 0.01))
+    assert burn.statistics["burn_threshold"] == pytest.approx(1 / (0.1 * 0.01))
+    assert "99.9 % lower bound" in burn.detail
+    assert "99.1 % CS [" in burn.detail
     healthy = sequential_judge(simulate(8, error_rate=0.001),
                                make_spec(ERRORS, budget, slo_target=0.999))
     assert metric_named(healthy.metrics, "slo_burn_rate").outcome is not MetricOutcome.FAIL
@@ -329,7 +332,9 @@ def test_absolute_latency_limit_from_the_histogram() -> None:
     relaxed = replace(P95, threshold=Threshold(max_absolute_ms=1000))
     verdict = sequential_judge(simulate(9), make_spec(relaxed))
     assert verdict.metrics[0].outcome is MetricOutcome.PASS
-    assert verdict.metrics[0].statistics["threshold"] == pytest.approx(2 / 0.01)
+    # The slow-request test keeps 90 % of alpha; the absolute-limit guard gets 10 %.
+    assert verdict.metrics[0].statistics["threshold"] == pytest.approx(1 / (0.9 * 0.01))
+    assert "99.9 % lower bound" in verdict.metrics[0].detail
 
 
 # --------------------------------------------------------------------------- evidence over steps
