@@ -6,6 +6,16 @@ scenario x frequency the script prints false-rollback rates with Wilson 95 % int
 detection rates, censored median/p90 detection delays in canary requests and minutes, the share
 rolled back by the end of each step, and P(INSUFFICIENT_DATA); then the targets with PASS/FAIL.
 
+As the guide configures them, kayenta and threshold roll back at their first failed look, which
+on noisy traffic rolls back many healthy canaries and makes their delays short for the wrong
+reason. So each is also reported as ``<judge>-matched``: the same judge with an Argo
+``failureLimit`` / Flagger ``threshold`` of L (roll back at the L-th failed look, counted
+cumulatively), L being the smallest limit up to 60 whose A/A false-rollback rate in this very
+run is <= the sequential judge's at that checking frequency (5 % if the sequential judge did not
+run ``aa``; see ``canary_sim/matching.py``). The "never slower" target compares with the matched
+variants; the raw comparison stays as an informational extra target. The JSON rows carry
+``failure_limit`` and ``matched_to``, and ``meta.matching`` holds the calibration.
+
     python benchmarks/canary_detection.py --quick --json benchmarks/results/canary_detection.json
 
 ``--quick`` (10 A/A runs, 4 per other A/A-like scenario, 6 per regression) finishes in under 3
@@ -27,8 +37,23 @@ from dataclasses import replace
 from pathlib import Path
 
 from canary_sim.harness import Plan, Progress, run_plan, sort_records
-from canary_sim.judging import REAL_JUDGES, STANDIN, CheckEvery, real_judge_status
-from canary_sim.report import json_document, order_rows, table, targets_text, write_json
+from canary_sim.judging import (
+    CALIBRATED_JUDGES,
+    MAX_FAILURE_LIMIT,
+    REAL_JUDGES,
+    STANDIN,
+    CheckEvery,
+    real_judge_status,
+)
+from canary_sim.matching import calibrate, matched_records, matching_meta, with_variants
+from canary_sim.report import (
+    json_document,
+    matching_text,
+    order_rows,
+    table,
+    targets_text,
+    write_json,
+)
 from canary_sim.scenarios import SCENARIOS
 from canary_sim.statistics import aggregate
 from canary_sim.targets import evaluate
@@ -86,8 +111,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="JudgeConfig.alpha given to every judge (default 0.05)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--baseline", choices=[m.value for m in BaselineMode],
-                        default=BaselineMode.EQUAL.value,
-                        help="equal-size fresh baseline pool (default) or the rest of the fleet")
+                        default=BaselineMode.FLEET.value,
+                        help="what the canary is compared with: the rest of the fleet (default: "
+                             "a safeship rollout compares the canary with the stable version "
+                             "serving the other requests) or an equal-size fresh baseline pool "
+                             "(Kayenta practice, about 1.7x slower to detect)")
     parser.add_argument("--steps", type=_steps, default=None, metavar="PCT:MIN,...",
                         help="traffic steps and their T_max (default 1:60,5:10,25:10,100:10)")
     parser.add_argument("--scenarios", default=None,
@@ -141,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
               f"({status.reason})")
     if args.standin:
         print(f"NOTE: {STANDIN} is the harness's stand-in, not a real judge.")
+    if any(j in CALIBRATED_JUDGES for j in judges):
+        print("matching: each of " + ", ".join(j for j in judges if j in CALIBRATED_JUDGES)
+              + " is also shown as '<judge>-matched', rolling back only at its L-th failed look "
+              f"(Argo failureLimit / Flagger threshold); L is the smallest limit <= "
+              f"{MAX_FAILURE_LIMIT} whose A/A false-rollback rate in this run is <= the "
+              "sequential judge's at that frequency (5 % without it).")
     if not judges:
         print("no judge available: nothing to measure")
         return 0
@@ -160,16 +194,22 @@ def main(argv: list[str] | None = None) -> int:
 
     found, state = run_plan(plan, progress)
     records = sort_records(found)
-    rows = order_rows(aggregate(records, len(config.steps)), judges, scenario_ids, checks)
-    targets = evaluate(rows, checks)
+    matchings = calibrate(records)
+    records = [*records, *matched_records(records, matchings)]
+    rows = order_rows(aggregate(records, len(config.steps)), with_variants(judges), scenario_ids,
+                      checks)
+    targets = evaluate(rows, checks, matchings)
     wall = time.perf_counter() - started
 
     step_labels = [f"{s.percentage:g}" for s in config.steps]
     print()
-    print(table(rows, step_labels))
+    print(table(rows, step_labels, matchings))
     print()
     print("delays are censored: '-' means fewer than 50 % (median) or 90 % (p90) of runs "
           "detected; 'early' = rolled back before the regression began.")
+    if matchings:
+        print("matched failure limits (column L; fitted on this run's aa traces):")
+        print(matching_text(matchings))
     errors = sorted({(r.judge, r.first_error) for r in rows if r.first_error})
     for judge, message in errors:
         print(f"JUDGE ERROR ({judge}): {message}")
@@ -192,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                       for s in config.steps],
             "runs": runs, "runs_not_started": state.not_started, "judges": list(judges),
             "missing_judges": [{"name": s.name, "reason": s.reason} for s in missing],
+            "matching": matching_meta(matchings),
         }
-        write_json(args.json, json_document(rows, targets, wall, meta))
+        write_json(args.json, json_document(rows, targets, wall, meta, matchings))
         print(f"wrote {args.json}")
     return 0
 

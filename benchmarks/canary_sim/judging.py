@@ -16,10 +16,23 @@ Checking frequencies (``check_every``):
   evidence.
 
 Every schedule also looks at the last interval, so each run has a final decision. With a
-warm-up (``--warmup-s``; default 0, as the issue specifies) no judge is asked before it. A run
-ends at the first ROLLBACK or when all steps end. Judges are pure, so the verdict at interval k
-is computed once per judge and shared by every schedule that looks at k; the input at k is
-built once and handed to every judge, which is what makes their evidence identical.
+warm-up (``--warmup-s``; default 0, as the issue specifies) no judge is asked before it. Judges
+are pure, so the verdict at interval k is computed once per judge and shared by every schedule
+that looks at k; the input at k is built once and handed to every judge, which is what makes
+their evidence identical.
+
+When a judge stops being asked. The raw outcome of every judge is its first ROLLBACK (or the
+end of the steps, or a judge error): that is the guide's setting, a failure limit of 1. The
+sequential judge is only ever asked up to it: its ROLLBACK is sticky (the e-process keeps its
+running maximum), so a later look could only say ROLLBACK again. The judges in
+:data:`CALIBRATED_JUDGES` are asked on after their first ROLLBACK, at the same looks, so that
+``canary_sim/matching.py`` can replay them with an Argo ``failureLimit`` / Flagger
+``threshold`` of L: roll back at the L-th ROLLBACK look, counted cumulatively (a ROLLBACK, then
+a PROCEED, then a ROLLBACK is two failed looks). Each (judge, frequency) records the interval of
+every ROLLBACK look and stops at its :data:`MAX_FAILURE_LIMIT`-th, at a judge error or at the
+end of the steps. The cost is bounded: a calibrated judge is never asked more often than one
+that never rolls back (every look of the schedule), and one that rolls back at every look stops
+:data:`MAX_FAILURE_LIMIT` - 1 looks after its first ROLLBACK.
 """
 
 from __future__ import annotations
@@ -27,7 +40,7 @@ from __future__ import annotations
 import importlib
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,6 +66,12 @@ REAL_JUDGES: tuple[tuple[str, str, str], ...] = (
     ("kayenta", "safeship.judge.kayenta", "kayenta_judge"),
     ("threshold", "safeship.judge.threshold", "threshold_judge"),
 )
+SEQUENTIAL = "sequential"
+"""safeship's own judge, the one the targets are about."""
+CALIBRATED_JUDGES: tuple[str, ...] = ("kayenta", "threshold")
+"""Judges asked on after their first ROLLBACK, so that a failure limit can be matched."""
+MAX_FAILURE_LIMIT = 60
+"""Most ROLLBACK looks recorded per (judge, frequency); the largest failure limit tried."""
 STANDIN = "standin-NOT-A-REAL-JUDGE"
 ERROR = "ERROR"
 
@@ -147,8 +166,24 @@ def schedules(trace: Trace, which: Sequence[str], warmup_s: float = 0.0,
 
 
 @dataclass(frozen=True)
+class Ending:
+    """Where a judge stopped being asked on one trace at one frequency."""
+
+    decision: str
+    """Its last decision (``ERROR`` when it raised)."""
+    looks: int
+    """How many times it had been asked."""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """How one judge ended on one trace at one checking frequency."""
+    """How one judge ended on one trace at one checking frequency.
+
+    ``rollback_index``, ``final_decision``, ``looks`` and ``error`` are the raw outcome: the
+    first ROLLBACK (failure limit 1). The other fields say what the judge did when it was asked
+    on after it (judges in :data:`CALIBRATED_JUDGES` only; see the module docstring).
+    """
 
     judge: str
     check_every: str
@@ -157,20 +192,44 @@ class Outcome:
     looks: int
     error: str | None = None
     judge_seconds: float = 0.0
-    """Time spent inside this judge on this trace (all checking frequencies together)."""
+    """Time spent inside this judge on this trace (all checking frequencies together, looks
+    after the first ROLLBACK included)."""
+    rollback_looks: tuple[int, ...] = ()
+    """Interval index of every ROLLBACK look in order, at most :data:`MAX_FAILURE_LIMIT`; the
+    first one is ``rollback_index``."""
+    looks_at_rollbacks: tuple[int, ...] = ()
+    """For each of ``rollback_looks``, the looks made up to and including it."""
+    ended: Ending | None = None
+    """Where the judge stopped being asked; None means at the raw outcome."""
+
+    def ending(self) -> Ending:
+        """Where the judge stopped being asked (the raw outcome unless it was asked on)."""
+        return self.ended or Ending(self.final_decision, self.looks, self.error)
 
 
 def judge_trace(trace: Trace, spec: CanarySpec, judges: Mapping[str, JudgeFn],
-                check_every: Sequence[str], warmup_s: float = 0.0) -> list[Outcome]:
-    """Run every judge at every checking frequency over ``trace``."""
+                check_every: Sequence[str], warmup_s: float = 0.0,
+                asked_on: Collection[str] = CALIBRATED_JUDGES) -> list[Outcome]:
+    """Run every judge at every checking frequency over ``trace``.
+
+    Judges named in ``asked_on`` are asked on after their first ROLLBACK, up to their
+    :data:`MAX_FAILURE_LIMIT`-th ROLLBACK look; the others stop at their first ROLLBACK.
+    """
     evidence = Evidence(trace, spec)
     masks = schedules(trace, check_every, warmup_s)
     keys = [(j, s) for j in judges for s in masks]
     active = dict.fromkeys(keys, True)
+    # The raw outcome (first ROLLBACK or error) stays open until then; ``end_*`` follow the
+    # judge for as long as it is asked, past its first ROLLBACK for the calibrated judges.
+    raw_open = dict.fromkeys(keys, True)
     last: dict[tuple[str, str], str] = dict.fromkeys(keys, Decision.INSUFFICIENT_DATA.value)
     looks = dict.fromkeys(keys, 0)
     rollback: dict[tuple[str, str], int | None] = dict.fromkeys(keys, None)
     errors: dict[tuple[str, str], str | None] = dict.fromkeys(keys, None)
+    end_last = dict(last)
+    end_looks = dict(looks)
+    end_errors = dict(errors)
+    failed: dict[tuple[str, str], list[tuple[int, int]]] = {key: [] for key in keys}
     spent = dict.fromkeys(judges, 0.0)
     for k in range(trace.intervals):
         wanted = {j: [s for s in masks if active[(j, s)] and masks[s][k]] for j in judges}
@@ -190,21 +249,64 @@ def judge_trace(trace: Trace, spec: CanarySpec, judges: Mapping[str, JudgeFn],
             spent[name] += time.perf_counter() - started
             for s in listening:
                 key = (name, s)
-                looks[key] += 1
-                last[key] = decision
+                end_looks[key] += 1
+                end_last[key] = decision
+                if raw_open[key]:
+                    looks[key] = end_looks[key]
+                    last[key] = decision
                 if decision == Decision.ROLLBACK.value:
-                    rollback[key] = k
-                    active[key] = False
+                    failed[key].append((k, end_looks[key]))
+                    if raw_open[key]:
+                        rollback[key] = k
+                        raw_open[key] = False
+                    if name not in asked_on or len(failed[key]) >= MAX_FAILURE_LIMIT:
+                        active[key] = False
                 elif error is not None:
-                    errors[key] = error
+                    if raw_open[key]:
+                        errors[key] = error
+                        raw_open[key] = False
+                    end_errors[key] = error
                     active[key] = False
     return [Outcome(j, s, rollback[(j, s)], last[(j, s)], looks[(j, s)], errors[(j, s)],
-                    spent[j]) for j, s in keys]
+                    spent[j], tuple(k for k, _ in failed[(j, s)]),
+                    tuple(n for _, n in failed[(j, s)]),
+                    Ending(end_last[(j, s)], end_looks[(j, s)], end_errors[(j, s)]))
+            for j, s in keys]
+
+
+@dataclass(frozen=True)
+class RollbackLook:
+    """One ROLLBACK look of one run, measured against the regression's onset."""
+
+    index: int
+    """The interval at whose end the judge said ROLLBACK."""
+    look: int
+    """Looks made up to and including this one."""
+    step: int
+    early: bool
+    """Before the regression began (a false alarm in ``mid_step``)."""
+    delay_requests: float | None
+    """Canary requests served from the onset to this look; None when early."""
+    delay_minutes: float | None
+
+
+def rollback_look(trace: Trace, index: int, look: int) -> RollbackLook:
+    """The ROLLBACK at the end of interval ``index``: its step and delay from the onset."""
+    early = index < trace.onset_index
+    delay_req = delay_min = None
+    if not early:
+        delay_req = float(trace.true_requests[CANARY][trace.onset_index:index + 1].sum())
+        delay_min = float(trace.ends[index] - trace.onset_time) / 60.0
+    return RollbackLook(index, look, int(trace.step_of[index]), early, delay_req, delay_min)
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run's result for one judge at one checking frequency, ready for aggregation."""
+    """One run's result for one judge at one checking frequency, ready for aggregation.
+
+    The fields up to ``judge_seconds`` describe where this judge rolled back (for a raw judge,
+    its first ROLLBACK; for a matched variant, see :func:`with_failure_limit`).
+    """
 
     scenario: str
     run: int
@@ -221,23 +323,58 @@ class RunRecord:
     looks: int
     error: str | None
     judge_seconds: float = 0.0
+    rollback_looks: tuple[RollbackLook, ...] = ()
+    """Every ROLLBACK look the judge made (see :attr:`Outcome.rollback_looks`)."""
+    ended: Ending | None = None
+    """Where the judge stopped being asked; None means at this record's own outcome."""
+
+    def ending(self) -> Ending:
+        """Where the judge stopped being asked."""
+        return self.ended or Ending(self.final_decision, self.looks, self.error)
+
+
+def _stopped(scenario: str, run: int, judge: str, check_every: str, hit: RollbackLook | None,
+             otherwise: Ending, judge_seconds: float, hits: tuple[RollbackLook, ...],
+             ended: Ending) -> RunRecord:
+    """A record that rolled back at ``hit``, or ended as ``otherwise`` when ``hit`` is None."""
+    if hit is None:
+        return RunRecord(scenario, run, judge, check_every, False, False, None, None, None,
+                         otherwise.decision, otherwise.looks, otherwise.error, judge_seconds,
+                         hits, ended)
+    return RunRecord(scenario, run, judge, check_every, True, hit.early, hit.delay_requests,
+                     hit.delay_minutes, hit.step, Decision.ROLLBACK.value, hit.look, None,
+                     judge_seconds, hits, ended)
 
 
 def records(trace: Trace, outcomes: Sequence[Outcome], run: int) -> list[RunRecord]:
-    """Turn outcomes into records with delays measured from the regression's onset."""
+    """Turn outcomes into records with delays measured from the regression's onset.
+
+    Each record is the raw outcome (the first ROLLBACK) and carries every ROLLBACK look for
+    :func:`with_failure_limit`.
+    """
     result = []
-    canary_requests = trace.true_requests[CANARY]
     for out in outcomes:
-        rb = out.rollback_index
-        early = rb is not None and rb < trace.onset_index
-        delay_req = delay_min = None
-        step = None
-        if rb is not None:
-            step = int(trace.step_of[rb])
-            if not early:
-                delay_req = float(canary_requests[trace.onset_index:rb + 1].sum())
-                delay_min = float(trace.ends[rb] - trace.onset_time) / 60.0
-        result.append(RunRecord(trace.scenario.id, run, out.judge, out.check_every,
-                                rb is not None, early, delay_req, delay_min, step,
-                                out.final_decision, out.looks, out.error, out.judge_seconds))
+        hits = tuple(rollback_look(trace, k, n)
+                     for k, n in zip(out.rollback_looks, out.looks_at_rollbacks, strict=True))
+        first = None
+        if out.rollback_index is not None:
+            first = (hits[0] if hits and hits[0].index == out.rollback_index
+                     else rollback_look(trace, out.rollback_index, out.looks))
+        result.append(_stopped(trace.scenario.id, run, out.judge, out.check_every, first,
+                               Ending(out.final_decision, out.looks, out.error),
+                               out.judge_seconds, hits, out.ending()))
     return result
+
+
+def with_failure_limit(record: RunRecord, limit: int | None, judge: str) -> RunRecord:
+    """``record`` as if its judge, renamed ``judge``, rolled back only at its ``limit``-th
+    ROLLBACK look (Argo ``failureLimit``, Flagger ``threshold``: failed looks accumulate).
+
+    With fewer ROLLBACK looks than ``limit``, or ``limit`` None (no limit matches), the run
+    does not roll back and ends where the judge stopped being asked.
+    """
+    hits = record.rollback_looks
+    hit = hits[limit - 1] if limit is not None and 0 < limit <= len(hits) else None
+    ending = record.ending()
+    return _stopped(record.scenario, record.run, judge, record.check_every, hit, ending,
+                    record.judge_seconds, hits, ending)

@@ -1,14 +1,25 @@
-"""The results table, the targets with PASS/FAIL, and the JSON file."""
+"""The results table, the matched failure limits, the targets with PASS/FAIL, and the JSON file.
+
+A matched variant (``<judge>-matched``, see ``matching.py``) is a row like any other; its
+failure limit L is shown in the table's ``L`` column (``>60``: no limit matches, the variant
+never rolls back) and in the JSON rows as ``failure_limit`` beside ``matched_to``, the A/A
+false-rollback rate it was matched to. Both are null for the other rows.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from canary_sim.judging import MAX_FAILURE_LIMIT
+from canary_sim.matching import Matching, by_variant
 from canary_sim.statistics import Row
 from canary_sim.targets import Status, Target
+
+Matchings = Mapping[tuple[str, str], Matching]
+"""``matching.calibrate``'s result: (competitor judge, check frequency) -> its matching."""
 
 
 def order_rows(rows: Sequence[Row], judges: Sequence[str], scenarios: Sequence[str],
@@ -33,10 +44,21 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.1f}"
 
 
-def table(rows: Sequence[Row], step_labels: Sequence[str]) -> str:
-    """A fixed-width table; '-' = not reached (censored) or not applicable."""
+def _limit(matching: Matching | None) -> str:
+    if matching is None:
+        return ""
+    return str(matching.failure_limit) if matching.matched else f">{MAX_FAILURE_LIMIT}"
+
+
+def table(rows: Sequence[Row], step_labels: Sequence[str],
+          matchings: Matchings | None = None) -> str:
+    """A fixed-width table; '-' = not reached (censored) or not applicable.
+
+    Column ``L``: a matched variant's failure limit (``>60``: none matches, never rolls back).
+    """
+    variants = by_variant(matchings or {})
     jw = max([11, *(len(r.judge) for r in rows)])
-    head = (f"{'judge':<{jw}} {'scenario':<19} {'check':<5} {'runs':>4}  "
+    head = (f"{'judge':<{jw}} {'scenario':<19} {'check':<5} {'L':>3} {'runs':>4}  "
             f"{'false-rb % [95% CI]':<19} {'detect %':>8}  {'delay req med/p90':>17}  "
             f"{'delay min med/p90':>17}  {'rolled back by step ' + '/'.join(step_labels):<28} "
             f"{'P(INSUF)':>8}")
@@ -56,7 +78,8 @@ def table(rows: Sequence[Row], step_labels: Sequence[str]) -> str:
         by_step = "/".join(f"{100 * p:.0f}" for p in r.rollback_by_step)
         note = f"  judge errors {_pct(r.judge_error_rate)} %" if r.judge_error_rate else ""
         lines.append(
-            f"{r.judge:<{jw}} {r.scenario:<19} {r.check_every:<5} {r.runs:>4}  {fr:<19} "
+            f"{r.judge:<{jw}} {r.scenario:<19} {r.check_every:<5} "
+            f"{_limit(variants.get((r.judge, r.check_every))):>3} {r.runs:>4}  {fr:<19} "
             f"{detected:>8}  {_num(r.median_delay_requests):>8}/{_num(r.p90_delay_requests):<8} "
             f" {_min(r.median_delay_minutes):>8}/{_min(r.p90_delay_minutes):<8}  {by_step:<28} "
             f"{_pct(r.insufficient_data_rate):>8}{note}")
@@ -72,7 +95,7 @@ def targets_text(targets: Sequence[Target]) -> str:
             seen.append(t.id)
     for tid in seen:
         group = [t for t in targets if t.id == tid]
-        extra = "  [extra: research section 7.2]" if group[0].extra else ""
+        extra = f"  [extra: {group[0].origin}]" if group[0].extra else ""
         lines.append(f"  {group[0].description}{extra}")
         for t in group:
             mark = {Status.PASS: "PASS", Status.FAIL: "FAIL <<<",
@@ -84,9 +107,20 @@ def targets_text(targets: Sequence[Target]) -> str:
     return "\n".join(lines)
 
 
+def matching_text(matchings: Matchings) -> str:
+    """One line per matched variant and checking frequency: its L and what it was matched to."""
+    width = max((len(m.variant) for m in matchings.values()), default=0)
+    return "\n".join(f"  {m.variant:<{width}} {m.check_every:>5}  {m.describe()}"
+                     for m in matchings.values())
+
+
 def json_document(rows: Sequence[Row], targets: Sequence[Target], wall_time_s: float,
-                  meta: dict[str, Any]) -> dict[str, Any]:
-    """The ``--json`` document: results, targets, wall time, and how it was run."""
+                  meta: dict[str, Any], matchings: Matchings | None = None) -> dict[str, Any]:
+    """The ``--json`` document: results, targets, wall time, and how it was run.
+
+    Every result has ``failure_limit`` and ``matched_to`` (null except for matched variants).
+    """
+    variants = by_variant(matchings or {})
     return {
         "results": [
             {
@@ -104,6 +138,7 @@ def json_document(rows: Sequence[Row], targets: Sequence[Target], wall_time_s: f
                 "judge_error_rate": r.judge_error_rate,
                 "mean_looks": r.mean_looks,
                 "judge_seconds_per_run": round(r.judge_seconds_per_run, 4),
+                **_matching_keys(variants.get((r.judge, r.check_every))),
             }
             for r in rows
         ],
@@ -115,6 +150,13 @@ def json_document(rows: Sequence[Row], targets: Sequence[Target], wall_time_s: f
         "wall_time_s": round(wall_time_s, 2),
         "meta": meta,
     }
+
+
+def _matching_keys(matching: Matching | None) -> dict[str, Any]:
+    if matching is None:
+        return {"failure_limit": None, "matched_to": None, "matched_from": None}
+    return {"failure_limit": matching.failure_limit, "matched_to": matching.matched_to,
+            "matched_from": matching.judge}
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:

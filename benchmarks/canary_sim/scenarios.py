@@ -2,7 +2,8 @@
 
 A scenario only describes effects; the traffic model (``traffic.py``) turns it into counters.
 ``harmful`` says whether a ROLLBACK is the right answer: for A/A-like scenarios (``aa``,
-``global_incident``, ``bad_baseline_pod``, ``aa_pareto``) every ROLLBACK is a false rollback.
+``global_incident``, ``bad_baseline_pod``, ``aa_pareto``, ``aa_business``) every ROLLBACK is a
+false rollback.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              bad_pod=BadPod.CANARY),
     Scenario("aa_pareto", "A/A with Pareto-tailed latency on both arms", harmful=False,
              latency_family=LatencyFamily.PARETO_TAIL),
+    Scenario("aa_business", "A/A with conversions guarded (business metric)", harmful=False,
+             business=True),
 )
 
 BY_ID: dict[str, Scenario] = {s.id: s for s in SCENARIOS}

@@ -6,23 +6,36 @@ From the issue (evaluated at every checking frequency):
 2. 2x errors at a 0.1 % base rate, 1 % traffic, 10 canary rps: median <= 10,000 canary requests
    and >= 95 % of runs detected within 60 minutes (during the 1 % step);
 3. +20 % p95: median <= 1,200 canary requests;
-4. never a longer median delay than kayenta or threshold in any regression scenario.
+4. never a longer median delay than kayenta or threshold in any regression scenario, at a
+   matched A/A false-rollback rate. Configured as the guide says, those judges roll back at
+   their first failed look and many healthy canaries with it, so their raw delays say little.
+   They are compared through their ``-matched`` variants (``matching.py``): each rolls back at
+   its L-th ROLLBACK look, counted cumulatively (Argo ``failureLimit``, Flagger
+   ``threshold``), L being the smallest failure limit in 1..60 whose share of A/A runs rolled
+   back is <= the sequential judge's own A/A false-rollback rate at that checking frequency in
+   the same run (5 % when the sequential judge did not run ``aa``). A judge that no L matches
+   never rolls back in its matched variant.
 
 Extra, from research section 7.2 (marked ``extra``): 2x errors at a 1 % base rate <= 1,500
-canary requests; tail-only +20 % p95 <= 3,600; false rollback no higher than kayenta's and
-threshold's in every A/A-like scenario. N/A means a judge or scenario needed was not run.
+canary requests; tail-only +20 % p95 <= 3,600; false rollback no higher than the raw kayenta's
+and threshold's in every A/A-like scenario. Extra and informational: target 4 against the raw,
+guide-configured judges (``never_slower_raw``), with the A/A rate they roll back at. N/A means a
+judge or scenario needed was not run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from canary_sim.judging import CALIBRATED_JUDGES, MAX_FAILURE_LIMIT, SEQUENTIAL
+from canary_sim.matching import AA, Matching, matched_name
 from canary_sim.statistics import Row, wilson
 
-OURS = "sequential"
-OTHERS = ("kayenta", "threshold")
+OURS = SEQUENTIAL
+OTHERS = CALIBRATED_JUDGES
+RESEARCH = "research section 7.2"
 MAX_LISTED = 6
 FEW_RUNS = 20
 """Below this many runs a PASS/FAIL on a median or a rate is flagged as indicative only."""
@@ -48,6 +61,8 @@ class Target:
     status: Status
     measured: str
     extra: bool = False
+    origin: str = RESEARCH
+    """Why an extra target is there (shown beside it)."""
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -84,8 +99,108 @@ def _median_target(tid: str, text: str, rows: dict[tuple[str, str, str], Row], s
     return Target(tid, text, check, Status.PASS if ok else Status.FAIL, measured, extra)
 
 
-def evaluate(rows: Sequence[Row], check_every: Sequence[str]) -> list[Target]:
-    """Every target at every checking frequency."""
+def _slower(index: dict[tuple[str, str, str], Row], regressions: Sequence[str], check: str,
+            others: Sequence[tuple[str, str]]) -> list[str]:
+    """Regression scenarios where the sequential median delay is longer than an other's.
+
+    ``others`` pairs each compared judge's row name with a note shown beside its delay.
+    """
+    losses = []
+    for s in regressions:
+        ours = index.get((OURS, s, check))
+        for other, note in others:
+            theirs = index.get((other, s, check))
+            if ours is None or theirs is None:
+                continue
+            if not _leq(ours.median_delay_requests, theirs.median_delay_requests):
+                losses.append(f"{s}: {_fmt(ours.median_delay_requests)} vs {other} "
+                              f"{_fmt(theirs.median_delay_requests)}{note}")
+    return losses
+
+
+def _listed(losses: Sequence[str]) -> str:
+    shown = "; ".join(losses[:MAX_LISTED])
+    more = f"; ... {len(losses) - MAX_LISTED} more" if len(losses) > MAX_LISTED else ""
+    return f"{len(losses)} slower: {shown}{more}"
+
+
+def _limit_text(matching: Matching | None) -> str:
+    if matching is None:
+        return "L unknown"
+    if matching.failure_limit is None:
+        return f"no L <= {MAX_FAILURE_LIMIT} matches: never rolls back"
+    return f"L = {matching.failure_limit}"
+
+
+def _never_slower(index: dict[tuple[str, str, str], Row], regressions: Sequence[str],
+                  judges: set[str], check: str,
+                  matchings: Mapping[tuple[str, str], Matching]) -> Target:
+    """Target 4: the sequential judge against each competitor's matched variant."""
+    text = ("never a longer median delay than kayenta or threshold at a matched A/A "
+            "false-rollback rate (failure limit L; every regression)")
+    compared = [(j, matchings.get((j, check))) for j in OTHERS if matched_name(j) in judges]
+    missing = [j for j in (OURS, *(matched_name(o) for o in OTHERS)) if j not in judges]
+    losses = _slower(index, regressions, check,
+                     [(matched_name(j), f" ({_limit_text(m)})") for j, m in compared])
+    limits = ", ".join(f"{j} {_limit_text(m)}" for j, m in compared)
+    if losses:
+        return Target("never_slower", text, check, Status.FAIL, f"{_listed(losses)} [{limits}]")
+    if missing:
+        return Target("never_slower", text, check, Status.NOT_EVALUATED,
+                      f"not run: {', '.join(missing)} (a matched variant needs its judge run "
+                      f"on {AA})")
+    return Target("never_slower", text, check, Status.PASS,
+                  f"sequential median <= both in all {len(regressions)} regression scenarios "
+                  f"[{limits}]")
+
+
+def _aa_rates(rows: Sequence[Row], judges: Sequence[str]) -> list[float]:
+    return [r.false_rollback_rate for r in rows if r.judge in judges and r.scenario == AA
+            and r.false_rollback_rate is not None]
+
+
+def _rate_range(rates: Sequence[float]) -> str:
+    if not rates:
+        return "an unmeasured share"
+    low, high = min(rates), max(rates)
+    return f"{100 * low:.0f} %" if low == high else f"{100 * low:.0f}-{100 * high:.0f} %"
+
+
+def _never_slower_raw(index: dict[tuple[str, str, str], Row], regressions: Sequence[str],
+                      judges: set[str], check: str, rows: Sequence[Row]) -> Target:
+    """Target 4 against the raw, guide-configured judges (informational)."""
+    present = [j for j in OTHERS if j in judges]
+    each = "; ".join(f"{j} {_rate_range(_aa_rates(rows, [j]))}" for j in present)
+    text = (f"never a longer median delay than kayenta and threshold as the guide configures "
+            f"them, which roll back {_rate_range(_aa_rates(rows, present))} of A/A runs "
+            f"({each or 'not run'}; unmatched)")
+    here = []
+    for j in present:
+        aa = index.get((j, AA, check))
+        if aa is not None and aa.false_rollback_rate is not None:
+            here.append(f"{j} {aa.false_rollback_rate:.0%}")
+    note = f" [A/A false rollback here: {', '.join(here)}]" if here else ""
+    losses = _slower(index, regressions, check, [(j, "") for j in present])
+    missing = [j for j in (OURS, *OTHERS) if j not in judges]
+    if losses:
+        status, measured = Status.FAIL, _listed(losses) + note
+    elif missing:
+        status, measured = Status.NOT_EVALUATED, f"judge(s) not run: {', '.join(missing)}"
+    else:
+        status = Status.PASS
+        measured = (f"sequential median <= both in all {len(regressions)} regression "
+                    f"scenarios{note}")
+    return Target("never_slower_raw", text, check, status, measured, extra=True,
+                  origin="informational, unmatched judges")
+
+
+def evaluate(rows: Sequence[Row], check_every: Sequence[str],
+             matchings: Mapping[tuple[str, str], Matching] | None = None) -> list[Target]:
+    """Every target at every checking frequency.
+
+    ``rows`` should hold the matched variants' rows (``<judge>-matched``) beside the raw ones;
+    ``matchings`` (from ``matching.calibrate``) only adds their failure limits to the text.
+    """
     index = _index(rows)
     targets: list[Target] = []
     scenarios = list(dict.fromkeys(r.scenario for r in rows))
@@ -135,32 +250,7 @@ def evaluate(rows: Sequence[Row], check_every: Sequence[str]) -> list[Target]:
 
         missing = [j for j in (OURS, *OTHERS) if j not in judges]
         present = [j for j in OTHERS if j in judges]
-        text = "never a longer median delay than kayenta or threshold (every regression)"
-        losses = []
-        for s in regressions:
-            ours = index.get((OURS, s, check))
-            for other in present:
-                theirs = index.get((other, s, check))
-                if ours is None or theirs is None:
-                    continue
-                if not _leq(ours.median_delay_requests, theirs.median_delay_requests):
-                    aa = index.get((other, "aa", check))
-                    fr = (f", {other} A/A false rollback {aa.false_rollback_rate:.0%}"
-                          if aa is not None and aa.false_rollback_rate is not None else "")
-                    losses.append(f"{s}: {_fmt(ours.median_delay_requests)} vs {other} "
-                                  f"{_fmt(theirs.median_delay_requests)}{fr}")
-        if losses:
-            shown = "; ".join(losses[:MAX_LISTED])
-            more = f"; ... {len(losses) - MAX_LISTED} more" if len(losses) > MAX_LISTED else ""
-            status, measured = Status.FAIL, f"{len(losses)} slower: {shown}{more}"
-        elif missing:
-            status = Status.NOT_EVALUATED
-            measured = f"judge(s) not run: {', '.join(missing)}"
-        else:
-            status = Status.PASS
-            measured = f"sequential median <= both in all {len(regressions)} regression scenarios"
-        targets.append(Target("never_slower", text, check, status, measured))
-
+        targets.append(_never_slower(index, regressions, judges, check, matchings or {}))
         targets.append(_median_target(
             "errors_x2_base1_median", "2x errors, base 1 %: median <= 1,500 canary requests",
             index, "errors_x2_base1", check, 1_500, extra=True))
@@ -188,4 +278,5 @@ def evaluate(rows: Sequence[Row], check_every: Sequence[str]) -> list[Target]:
             status, measured = Status.PASS, f"in all {len(aa_like)} A/A-like scenarios"
         targets.append(Target("no_more_false_rollbacks", text, check, status, measured,
                               extra=True))
+        targets.append(_never_slower_raw(index, regressions, judges, check, rows))
     return targets

@@ -128,7 +128,7 @@ def test_cli_writes_the_documented_json(tmp_path: Path) -> None:
     assert {"results", "targets", "wall_time_s"} <= document.keys()
     keys = {"judge", "scenario", "check_every", "runs", "false_rollback_rate", "detected_rate",
             "median_delay_requests", "p90_delay_requests", "median_delay_minutes",
-            "insufficient_data_rate"}
+            "insufficient_data_rate", "failure_limit", "matched_to"}
     assert len(document["results"]) == 2 * 3  # scenarios x check frequencies
     for row in document["results"]:
         assert keys <= row.keys()
