@@ -17,8 +17,8 @@ however often it is looked at. Everything is computed in log space (log-sum-exp)
 
 Priors: a discretised half-normal on ``delta > 0`` (harm = increase), its mirror for harm =
 decrease, and the normal (the two halves with weight 1/2 each) for ``either``. Offsets are
-multiples of :data:`LATTICE_STEP`, so the same log-likelihood lattice serves the test and its
-inversion.
+multiples of the lattice step (:func:`lattice_step`: :data:`LATTICE_STEP`, finer for a narrow
+prior), so the same log-likelihood lattice serves the test and its inversion.
 
 Confidence sequence: the same mixture centred at ``delta0`` (offsets added to ``delta0``) tests
 ``delta = delta0``. Because ``log LR`` is concave in ``delta``, the upward mixture's e-value falls
@@ -46,10 +46,12 @@ from safeship.model.canary import Direction
 
 __all__ = [
     "LATTICE_STEP",
+    "POINTS_PER_SIGMA",
     "PRIOR_EXTENT_SIGMAS",
     "RATIO_RANGE",
     "RatioEvidence",
     "half_normal_offsets",
+    "lattice_step",
     "log_likelihood_ratio",
     "logsumexp",
     "ratio_evidence",
@@ -59,7 +61,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 LATTICE_STEP = 0.05
-"""Spacing of the log-ratio lattice and of the prior's offsets."""
+"""Largest spacing of the log-ratio lattice and of the prior's offsets (:func:`lattice_step`)."""
+POINTS_PER_SIGMA = 4
+"""A narrow prior gets a finer lattice: at least this many points per prior standard deviation,
+so a business test with a 0.1 prior can bet on a 2.5 % drop, not only on 5 % and more."""
 PRIOR_EXTENT_SIGMAS = 3.0
 """The half-normal prior is truncated at this many standard deviations."""
 RATIO_RANGE = 3.0
@@ -99,10 +104,16 @@ def logsumexp(values: FloatArray, axis: int | None = None) -> FloatArray:
     return np.asarray(np.squeeze(total, axis=axis), dtype=np.float64)
 
 
+def lattice_step(sigma: float) -> float:
+    """The lattice spacing for a prior of scale ``sigma``."""
+    return min(LATTICE_STEP, sigma / POINTS_PER_SIGMA)
+
+
 def half_normal_offsets(sigma: float) -> tuple[FloatArray, FloatArray]:
     """Positive offsets (multiples of the lattice step) and log weights of a half-normal prior."""
-    count = max(1, math.ceil(PRIOR_EXTENT_SIGMAS * sigma / LATTICE_STEP))
-    offsets = LATTICE_STEP * np.arange(1, count + 1, dtype=np.float64)
+    step = lattice_step(sigma)
+    count = max(1, math.ceil(PRIOR_EXTENT_SIGMAS * sigma / step - 1e-9))
+    offsets = step * np.arange(1, count + 1, dtype=np.float64)
     log_weights = -0.5 * (offsets / sigma) ** 2
     log_weights = log_weights - logsumexp(log_weights)
     return offsets, log_weights
@@ -125,9 +136,10 @@ def _log_lr_path(deltas: FloatArray, events_canary: FloatArray, events_total: Fl
     return np.asarray(np.cumsum(per_interval, axis=1), dtype=np.float64)
 
 
-def _interpolate(values: FloatArray, first: float, points: FloatArray) -> FloatArray:
+def _interpolate(values: FloatArray, first: float, step: float,
+                 points: FloatArray) -> FloatArray:
     """Four-point (cubic) Lagrange interpolation of lattice ``values`` at ``points``."""
-    position = (points - first) / LATTICE_STEP
+    position = (points - first) / step
     index = np.clip(np.floor(position).astype(np.int64), 1, values.size - 3)
     t = position - index
     p0, p1, p2, p3 = values[index - 1], values[index], values[index + 1], values[index + 2]
@@ -140,14 +152,15 @@ class _Lattice:
     """``log LR`` at every lattice point, and the centred mixtures built from it."""
 
     def __init__(self, events_canary: FloatArray, events_total: FloatArray, rho: FloatArray,
-                 offsets: FloatArray, log_weights: FloatArray) -> None:
-        self.steps = np.rint(offsets / LATTICE_STEP).astype(np.int64)
+                 offsets: FloatArray, log_weights: FloatArray, step: float) -> None:
+        self.step = step
+        self.steps = np.rint(offsets / step).astype(np.int64)
         self.log_weights = log_weights
         extent = int(self.steps[-1])
-        self.radius = round(RATIO_RANGE / LATTICE_STEP)
+        self.radius = round(RATIO_RANGE / step)
         half = self.radius + extent + 2
-        self.first = -half * LATTICE_STEP
-        grid = LATTICE_STEP * np.arange(-half, half + 1, dtype=np.float64)
+        self.first = -half * step
+        grid = step * np.arange(-half, half + 1, dtype=np.float64)
         self.ell = log_likelihood_ratio(grid, events_canary, events_total, rho)
         self.centre = half  # index of delta = 0
         self.centres = np.arange(half - self.radius, half + self.radius + 1, dtype=np.int64)
@@ -162,13 +175,14 @@ class _Lattice:
     def log_e_at(self, deltas: FloatArray, upward: bool) -> FloatArray:
         """log e-value of the mixture centred at arbitrary ``deltas`` (interpolated)."""
         sign = 1.0 if upward else -1.0
-        offsets = sign * LATTICE_STEP * self.steps
-        shifted = _interpolate(self.ell, self.first, deltas[None, :] + offsets[:, None])
-        centre = _interpolate(self.ell, self.first, deltas)
+        offsets = sign * self.step * self.steps
+        shifted = _interpolate(self.ell, self.first, self.step,
+                               deltas[None, :] + offsets[:, None])
+        centre = _interpolate(self.ell, self.first, self.step, deltas)
         return logsumexp(shifted - centre[None, :] + self.log_weights[:, None], axis=0)
 
     def delta(self, index: int) -> float:
-        return float((index - self.centre) * LATTICE_STEP)
+        return float((index - self.centre) * self.step)
 
     def upper_bound(self, log_threshold: float) -> float:
         """Smallest ``delta0`` the downward mixture rejects (the CS's upper end)."""
@@ -179,7 +193,7 @@ class _Lattice:
         if first == 0:
             return self.delta(int(self.centres[0]))
         top = self.delta(int(self.centres[first]))
-        trial = top - LATTICE_STEP + LATTICE_STEP * np.arange(1, _REFINE + 1) / _REFINE
+        trial = top - self.step + self.step * np.arange(1, _REFINE + 1) / _REFINE
         inside = self.log_e_at(trial, upward=False) >= log_threshold
         return float(trial[int(np.argmax(inside))]) if inside.any() else top
 
@@ -192,7 +206,7 @@ class _Lattice:
         if last == rejects.size - 1:
             return self.delta(int(self.centres[-1]))
         bottom = self.delta(int(self.centres[last]))
-        trial = bottom + LATTICE_STEP * np.arange(_REFINE - 1, -1, -1) / _REFINE
+        trial = bottom + self.step * np.arange(_REFINE - 1, -1, -1) / _REFINE
         inside = self.log_e_at(trial, upward=True) >= log_threshold
         return float(trial[int(np.argmax(inside))]) if inside.any() else bottom
 
@@ -236,7 +250,7 @@ def ratio_evidence(events_canary: FloatArray, events_baseline: FloatArray, rho: 
         log_e = max(0.0, float(path.max()))
     else:
         log_e_now = log_e = 0.0
-    lattice = _Lattice(k_c, k_t, share, offsets, log_weights)
+    lattice = _Lattice(k_c, k_t, share, offsets, log_weights, lattice_step(sigma))
     bound_threshold = log_threshold + (math.log(2.0) if harm is Direction.EITHER else 0.0)
     lower = lattice.lower_bound(bound_threshold)
     upper = lattice.upper_bound(bound_threshold)

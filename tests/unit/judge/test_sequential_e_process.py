@@ -19,6 +19,7 @@ from safeship.judge.e_process import (
     LATTICE_STEP,
     RATIO_RANGE,
     half_normal_offsets,
+    lattice_step,
     log_likelihood_ratio,
     logsumexp,
     ratio_evidence,
@@ -62,8 +63,32 @@ def test_half_normal_prior(sigma: float) -> None:
     offsets, log_weights = half_normal_offsets(sigma)
     assert float(np.exp(log_weights).sum()) == pytest.approx(1.0)
     assert (offsets > 0).all()
-    assert np.allclose(offsets / LATTICE_STEP, np.rint(offsets / LATTICE_STEP))
+    step = lattice_step(sigma)
+    assert step == min(LATTICE_STEP, sigma / 4)
+    assert np.allclose(offsets / step, np.rint(offsets / step))
+    assert offsets[0] == pytest.approx(step)
+    # Three prior standard deviations are covered, with at least four points per sigma.
+    assert offsets[-1] >= 3 * sigma - 1e-12
+    assert offsets.size >= 12 or step == LATTICE_STEP
     assert (np.diff(log_weights) <= 0).all()
+
+
+def test_a_narrow_prior_can_see_a_small_drop() -> None:
+    # 2 % fewer good events on the canary over 400,000 canary events at a 50 % share: the
+    # 0.1 prior (2.5 % lattice) finds it; on a 5 % lattice the nearest bet loses money.
+    rng = np.random.default_rng(3)
+    totals = rng.poisson(2_000, 400)
+    p = 0.98 * 0.5 / (0.98 * 0.5 + 0.5)
+    k_c = rng.binomial(totals, p).astype(float)
+    rho = np.full(400, 0.5)
+    narrow = ratio_evidence(k_c, totals - k_c, rho, harm=Direction.DECREASE, sigma=0.1,
+                            log_threshold=math.log(100))
+    coarse = ratio_evidence(k_c, totals - k_c, rho, harm=Direction.DECREASE, sigma=0.2,
+                            log_threshold=math.log(100))
+    assert lattice_step(0.1) == 0.025
+    assert narrow.log_e_now >= math.log(100)
+    assert narrow.log_e_now > coarse.log_e_now
+    assert narrow.cs_lower < 0.98 < narrow.cs_upper < 1.0
 
 
 def test_likelihood_ratio_matches_the_product_formula() -> None:
