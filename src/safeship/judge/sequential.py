@@ -442,8 +442,15 @@ def _test_detail(result: _TestResult, level: str) -> str:
             moved = "worse"
         tolerated = result.statistics.get("rollback_margin") or 1.0
         than = "baseline" if tolerated == 1.0 else f"{_ratio(tolerated)} baseline"
-        return (f"{head} ({rates}, {bounds}): canary significantly {moved} than {than}, "
-                f"e-value {math.exp(min(ev.log_e, 700.0)):.3g} >= {threshold:.3g}")
+        peak = math.exp(min(ev.log_e, 700.0))
+        if math.exp(min(ev.log_e_now, 700.0)) >= threshold:
+            evidence = f"e-value {peak:.3g} >= {threshold:.3g}"
+        else:
+            # The decision stands on the running maximum (Ville's inequality covers the whole
+            # path); the bounds above are today's, so say why they may now include 1.
+            evidence = (f"e-value reached {peak:.3g} >= {threshold:.3g} earlier in the rollout "
+                        f"(now {math.exp(min(ev.log_e_now, 700.0)):.3g})")
+        return f"{head} ({rates}, {bounds}): canary significantly {moved} than {than}, {evidence}"
     if result.within_margin:
         return f"{head} ({rates}), {bounds} within margin {_margin_text(result)}"
     return f"{head} ({rates}, {bounds}): not yet decided, {result.waiting.split(': ', 1)[-1]}"

@@ -531,3 +531,21 @@ def test_speed_budget_sanity() -> None:
         verdict = sequential_judge(data, spec)
     assert verdict.decision in set(Decision)
     assert np.isfinite(verdict.metrics[0].statistics["log_e_value"] or 0.0)
+
+
+def test_a_rollback_on_earlier_evidence_says_so() -> None:
+    data = simulate(2, error_ratio=3.0)
+    counts = data.canary_counts
+    assert counts is not None
+    # The canary stops failing after its first third: the decision stands (the e-value's
+    # running maximum crossed), and the explanation says the crossing was earlier.
+    quiet = dict.fromkeys(range(len(counts.errors) // 3, len(counts.errors)), 0.0)
+    calmed = replace(data, canary_counts=set_values(counts, "errors", quiet))
+    verdict = sequential_judge(calmed, make_spec())
+    assert verdict.decision is Decision.ROLLBACK
+    errors = metric_named(verdict.metrics, "error_rate")
+    assert stat(errors, "log_e_value") >= math.log(stat(errors, "threshold"))
+    assert stat(errors, "e_value_now") < stat(errors, "threshold")
+    assert "earlier in the rollout (now " in errors.detail
+    steady = metric_named(sequential_judge(data, make_spec()).metrics, "error_rate")
+    assert "earlier in the rollout" not in steady.detail
