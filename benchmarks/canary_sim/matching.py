@@ -19,7 +19,11 @@ The matching rule, per competitor judge and checking frequency:
   did on the same A/A traces;
 * when no such L exists the judge cannot be matched within ``MAX_FAILURE_LIMIT`` failed looks:
   its matched variant never rolls back (every delay "not reached");
-* a judge not run on ``aa`` gets no matched variant at that frequency.
+* a judge not run on ``aa`` gets no matched variant at that frequency;
+* scenarios whose spec guards the business metric (``conversions_minus2``) are replayed with a
+  limit fitted the same way on ``aa_business`` (the A/A scenario with the same spec), because
+  that metric adds its own noise: a limit fitted without it would let the competitor roll back
+  many healthy canaries there. Without ``aa_business`` they keep the ``aa`` fit.
 
 The matched variant's record of a run is the raw record replayed with that L
 (:func:`~canary_sim.judging.with_failure_limit`): it rolls back at the L-th ROLLBACK look with
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from canary_sim.judging import (
@@ -42,9 +46,14 @@ from canary_sim.judging import (
     RunRecord,
     with_failure_limit,
 )
+from canary_sim.scenarios import scenario as scenario_by_id
 
 AA = "aa"
 """The scenario the failure limits are fitted on."""
+AA_BUSINESS = "aa_business"
+"""The A/A scenario with the business metric guarded: scenarios whose spec has that metric are
+replayed with a failure limit fitted here, because the extra metric is extra noise for a
+competitor (when it was not run, they fall back to the ``aa`` fit)."""
 FALLBACK_RATE = 0.05
 """The reference A/A rate when the sequential judge did not run ``aa`` (the issue's target)."""
 FIXED = "fixed"
@@ -108,6 +117,16 @@ class Matching:
     """FR(L) at the matched L: the matched variant's A/A false-rollback rate."""
     failure_limit_at_fallback: int | None
     """The L that would match the fixed :data:`FALLBACK_RATE` (5 %), for comparison."""
+    calibrated_on: str = AA
+    """The A/A scenario the limit was fitted on."""
+    business: Matching | None = None
+    """The fit on :data:`AA_BUSINESS`, used for scenarios that guard the business metric."""
+
+    def for_scenario(self, scenario_id: str) -> Matching:
+        """The fit that applies to ``scenario_id`` (the business one for business scenarios)."""
+        if self.business is not None and scenario_by_id(scenario_id).business:
+            return self.business
+        return self
 
     @property
     def variant(self) -> str:
@@ -145,14 +164,24 @@ def _limit(value: int | None) -> str:
 def calibrate(records: Sequence[RunRecord],
               judges: Sequence[str] = CALIBRATED_JUDGES) -> dict[tuple[str, str], Matching]:
     """The matched failure limit per (competitor judge, checking frequency) present in
-    ``records`` (see the module docstring for the rule)."""
+    ``records`` (see the module docstring for the rule), with the :data:`AA_BUSINESS` fit
+    attached as ``business`` when that scenario was run."""
+    fitted = _fit(records, judges, AA)
+    business = _fit(records, judges, AA_BUSINESS)
+    return {key: replace(m, business=business.get(key) if business.get(key, m).aa_runs else None)
+            for key, m in fitted.items()}
+
+
+def _fit(records: Sequence[RunRecord], judges: Sequence[str],
+         scenario_id: str) -> dict[tuple[str, str], Matching]:
+    """Fit every (judge, frequency) on the A/A scenario ``scenario_id``."""
     aa: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
     checks: dict[str, None] = {}
     present: dict[str, None] = {}
     for record in records:
         checks.setdefault(record.check_every)
         present.setdefault(record.judge)
-        if record.scenario == AA:
+        if record.scenario == scenario_id:
             aa[(record.judge, record.check_every)].append(record)
     result: dict[tuple[str, str], Matching] = {}
     for judge in (j for j in judges if j in present):
@@ -170,7 +199,7 @@ def calibrate(records: Sequence[RunRecord],
                 judge, check, limit, rate, reference, len(theirs),
                 curve[0] if curve else None,
                 curve[limit - 1] if limit is not None else None,
-                smallest_limit(curve, FALLBACK_RATE) if theirs else None)
+                smallest_limit(curve, FALLBACK_RATE) if theirs else None, scenario_id)
     return result
 
 
@@ -179,9 +208,10 @@ def matched_records(records: Sequence[RunRecord],
     """The matched variant's record for every record of a calibrated judge, every scenario."""
     derived = []
     for record in records:
-        matching = matchings.get((record.judge, record.check_every))
-        if matching is None or matching.aa_runs == 0:
+        found = matchings.get((record.judge, record.check_every))
+        if found is None or found.aa_runs == 0:
             continue
+        matching = found.for_scenario(record.scenario)
         derived.append(with_failure_limit(record, matching.failure_limit, matching.variant))
     return derived
 
@@ -206,5 +236,12 @@ def matching_meta(matchings: Mapping[tuple[str, str], Matching]) -> dict[str, An
             "aa_runs": m.aa_runs,
             "failure_limit_at_5pct": m.failure_limit_at_fallback,
             "max_failure_limit": MAX_FAILURE_LIMIT,
+            "calibrated_on": m.calibrated_on,
+            "business": None if m.business is None else {
+                "failure_limit": m.business.failure_limit,
+                "aa_false_rollback": m.business.aa_false_rollback,
+                "aa_false_rollback_raw": m.business.aa_false_rollback_raw,
+                "matched_to": m.business.matched_to, "aa_runs": m.business.aa_runs,
+                "calibrated_on": m.business.calibrated_on},
         }
     return meta

@@ -79,7 +79,8 @@ def table(rows: Sequence[Row], step_labels: Sequence[str],
         note = f"  judge errors {_pct(r.judge_error_rate)} %" if r.judge_error_rate else ""
         lines.append(
             f"{r.judge:<{jw}} {r.scenario:<19} {r.check_every:<5} "
-            f"{_limit(variants.get((r.judge, r.check_every))):>3} {r.runs:>4}  {fr:<19} "
+            f"{_limit(_fit_for(variants, r.judge, r.check_every, r.scenario)):>3} "
+            f"{r.runs:>4}  {fr:<19} "
             f"{detected:>8}  {_num(r.median_delay_requests):>8}/{_num(r.p90_delay_requests):<8} "
             f" {_min(r.median_delay_minutes):>8}/{_min(r.p90_delay_minutes):<8}  {by_step:<28} "
             f"{_pct(r.insufficient_data_rate):>8}{note}")
@@ -110,8 +111,13 @@ def targets_text(targets: Sequence[Target]) -> str:
 def matching_text(matchings: Matchings) -> str:
     """One line per matched variant and checking frequency: its L and what it was matched to."""
     width = max((len(m.variant) for m in matchings.values()), default=0)
-    return "\n".join(f"  {m.variant:<{width}} {m.check_every:>5}  {m.describe()}"
-                     for m in matchings.values())
+    lines = []
+    for m in matchings.values():
+        lines.append(f"  {m.variant:<{width}} {m.check_every:>5}  {m.describe()}")
+        if m.business is not None:
+            lines.append(f"  {'':<{width}} {'':>5}  business scenarios, fitted on "
+                         f"{m.business.calibrated_on}: {m.business.describe()}")
+    return "\n".join(lines)
 
 
 def json_document(rows: Sequence[Row], targets: Sequence[Target], wall_time_s: float,
@@ -138,7 +144,7 @@ def json_document(rows: Sequence[Row], targets: Sequence[Target], wall_time_s: f
                 "judge_error_rate": r.judge_error_rate,
                 "mean_looks": r.mean_looks,
                 "judge_seconds_per_run": round(r.judge_seconds_per_run, 4),
-                **_matching_keys(variants.get((r.judge, r.check_every))),
+                **_matching_keys(_fit_for(variants, r.judge, r.check_every, r.scenario)),
             }
             for r in rows
         ],
@@ -150,6 +156,12 @@ def json_document(rows: Sequence[Row], targets: Sequence[Target], wall_time_s: f
         "wall_time_s": round(wall_time_s, 2),
         "meta": meta,
     }
+
+
+def _fit_for(variants: Matchings, judge: str, check: str, scenario_id: str) -> Matching | None:
+    """The failure-limit fit behind one row (the business fit for business scenarios)."""
+    found = variants.get((judge, check))
+    return None if found is None else found.for_scenario(scenario_id)
 
 
 def _matching_keys(matching: Matching | None) -> dict[str, Any]:

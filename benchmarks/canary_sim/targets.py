@@ -128,8 +128,12 @@ def _limit_text(matching: Matching | None) -> str:
     if matching is None:
         return "L unknown"
     if matching.failure_limit is None:
-        return f"no L <= {MAX_FAILURE_LIMIT} matches: never rolls back"
-    return f"L = {matching.failure_limit}"
+        text = f"no L <= {MAX_FAILURE_LIMIT} matches: never rolls back"
+    else:
+        text = f"L = {matching.failure_limit}"
+    if matching.business is not None:
+        text += f"; with the business metric {_limit_text(matching.business)}"
+    return text
 
 
 def _never_slower(index: dict[tuple[str, str, str], Row], regressions: Sequence[str],

@@ -237,6 +237,33 @@ def test_calibrate_matches_the_sequential_rate_or_five_percent_or_nothing() -> N
     assert matched_records([*sequential, *regression], no_aa) == []
 
 
+def test_business_scenarios_use_the_business_a_a_fit() -> None:
+    from canary_sim.matching import AA, AA_BUSINESS, calibrate, matched_records
+
+    plain = _aa("kayenta", [0] * 9 + [1])  # L = 2 on aa
+    noisy = [_record(AA_BUSINESS, run, "kayenta", [None] * n)
+             for run, n in enumerate([0] * 6 + [3, 4, 5, 6])]  # L = 7 on aa_business
+    ours = [*_aa("sequential", [0] * 10),
+            *(_record(AA_BUSINESS, run, "sequential", []) for run in range(10))]
+    business = _record("conversions_minus2", 0, "kayenta", [float(100 * i) for i in range(1, 9)])
+    errors = _record("errors_x2_base1", 0, "kayenta", [float(100 * i) for i in range(1, 9)])
+    records = [*plain, *noisy, *ours, business, errors]
+    found = calibrate(records)[("kayenta", "10s")]
+    assert (found.failure_limit, found.calibrated_on) == (2, AA)
+    assert found.business is not None
+    assert (found.business.failure_limit, found.business.calibrated_on) == (7, AA_BUSINESS)
+    assert found.for_scenario("conversions_minus2") is found.business
+    assert found.for_scenario("errors_x2_base1") is found
+    derived = {r.scenario: r for r in matched_records(records, {("kayenta", "10s"): found})}
+    assert derived["conversions_minus2"].delay_requests == 700.0  # the 7th failed look
+    assert derived["errors_x2_base1"].delay_requests == 200.0  # the 2nd
+    assert not derived[AA_BUSINESS].rolled_back
+    # Without the business A/A scenario, business scenarios keep the aa fit.
+    alone = calibrate([*plain, *ours[:10], business])[("kayenta", "10s")]
+    assert alone.business is None
+    assert alone.for_scenario("conversions_minus2") is alone
+
+
 def _targets(regression_delays: Sequence[float]) -> dict[str, Target]:
     from canary_sim.matching import calibrate, matched_records
     from canary_sim.statistics import aggregate
