@@ -45,6 +45,10 @@ bench: dev
 	$(BIN)/python benchmarks/rollback.py
 	$(BIN)/python benchmarks/flag_eval.py
 	$(BIN)/python benchmarks/canary_detection.py --quick --json benchmarks/results/canary_detection.json
+	# --quick has too few A/A runs to decide the false-rollback target (>= 61 needed): 150 more,
+	# safeship's judge only (about 5 minutes on 2 cores)
+	$(BIN)/python benchmarks/canary_detection.py --judges sequential --scenarios aa --aa-runs 150 \
+		--json benchmarks/results/canary_detection_aa.json
 
 clean:
 	rm -rf $(VENV) .safeship .pytest_cache .mypy_cache .ruff_cache coverage.json .coverage
