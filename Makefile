@@ -37,6 +37,14 @@ test: dev system-packages lint
 		--cov-fail-under=85 -q
 	$(BIN)/safeship gates run --no-store
 
+# The A/A runs that fit the competitors' failure limits, and every regression scenario
+CANARY_DECIDING_SCENARIOS := aa,aa_business,mid_step,bad_canary_pod,conversions_minus2
+CANARY_DECIDING_SCENARIOS := $(CANARY_DECIDING_SCENARIOS),errors_x1.5_base0.1,errors_x2_base0.1
+CANARY_DECIDING_SCENARIOS := $(CANARY_DECIDING_SCENARIOS),errors_x5_base0.1,errors_x1.5_base1
+CANARY_DECIDING_SCENARIOS := $(CANARY_DECIDING_SCENARIOS),errors_x2_base1,errors_x5_base1
+CANARY_DECIDING_SCENARIOS := $(CANARY_DECIDING_SCENARIOS),p50_plus10,p95_plus20,p99_plus50
+CANARY_DECIDING_SCENARIOS := $(CANARY_DECIDING_SCENARIOS),tail_p95_plus20
+
 bench: dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/cve_scan.py
@@ -45,10 +53,11 @@ bench: dev
 	$(BIN)/python benchmarks/rollback.py
 	$(BIN)/python benchmarks/flag_eval.py
 	$(BIN)/python benchmarks/canary_detection.py --quick --json benchmarks/results/canary_detection.json
-	# --quick has too few A/A runs to decide the false-rollback target (>= 61 needed): 150 more,
-	# safeship's judge only (about 5 minutes on 2 cores)
-	$(BIN)/python benchmarks/canary_detection.py --judges sequential --scenarios aa --aa-runs 150 \
-		--json benchmarks/results/canary_detection_aa.json
+	# --quick has too few A/A runs to decide the false-rollback and matched never-slower targets
+	# (>= 61 needed): 100 A/A runs (with and without the business metric) and 12 per regression
+	# decide them (about 15 minutes on 2 cores)
+	$(BIN)/python benchmarks/canary_detection.py --scenarios $(CANARY_DECIDING_SCENARIOS) \
+		--aa-runs 100 --runs 12 --json benchmarks/results/canary_detection_decided.json
 
 clean:
 	rm -rf $(VENV) .safeship .pytest_cache .mypy_cache .ruff_cache coverage.json .coverage

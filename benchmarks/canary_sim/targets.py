@@ -147,6 +147,14 @@ def _never_slower(index: dict[tuple[str, str, str], Row], regressions: Sequence[
     losses = _slower(index, regressions, check,
                      [(matched_name(j), f" ({_limit_text(m)})") for j, m in compared])
     limits = ", ".join(f"{j} {_limit_text(m)}" for j, m in compared)
+    fitted_on = [m.aa_runs for _, m in compared if m is not None]
+    if fitted_on and min(fitted_on) < MIN_AA_RUNS:
+        # With a handful of A/A runs "no false rollback yet" fits L = 1 by luck: the limits
+        # are not matched to anything yet, so the comparison is shown but not decided.
+        shown = _listed(losses) if losses else "none slower"
+        return Target("never_slower", text, check, Status.NOT_EVALUATED,
+                      f"undecidable: failure limits fitted on {min(fitted_on)} A/A runs "
+                      f"(needs >= {MIN_AA_RUNS}); indicative: {shown} [{limits}]")
     if losses:
         return Target("never_slower", text, check, Status.FAIL, f"{_listed(losses)} [{limits}]")
     if missing:
