@@ -54,10 +54,10 @@ bench: dev
 	$(BIN)/python benchmarks/flag_eval.py
 	$(BIN)/python benchmarks/canary_detection.py --quick --json benchmarks/results/canary_detection.json
 	# --quick has too few A/A runs to decide the false-rollback and matched never-slower targets
-	# (>= 61 needed): 100 A/A runs (with and without the business metric) and 12 per regression
-	# decide them (about 15 minutes on 2 cores)
+	# (>= 61 needed): 100 A/A runs (with and without the business metric) and 30 per regression
+	# decide them (about 20 minutes on 2 cores; with 12 a slow scenario's median is noise)
 	$(BIN)/python benchmarks/canary_detection.py --scenarios $(CANARY_DECIDING_SCENARIOS) \
-		--aa-runs 100 --runs 12 --json benchmarks/results/canary_detection_decided.json
+		--aa-runs 100 --runs 30 --json benchmarks/results/canary_detection_decided.json
 
 clean:
 	rm -rf $(VENV) .safeship .pytest_cache .mypy_cache .ruff_cache coverage.json .coverage
