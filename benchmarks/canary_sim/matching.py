@@ -168,8 +168,8 @@ def calibrate(records: Sequence[RunRecord],
     attached as ``business`` when that scenario was run."""
     fitted = _fit(records, judges, AA)
     business = _fit(records, judges, AA_BUSINESS)
-    return {key: replace(m, business=business.get(key) if business.get(key, m).aa_runs else None)
-            for key, m in fitted.items()}
+    attached = {key: fit for key, fit in business.items() if fit.aa_runs}
+    return {key: replace(m, business=attached.get(key)) for key, m in fitted.items()}
 
 
 def _fit(records: Sequence[RunRecord], judges: Sequence[str],

@@ -232,19 +232,19 @@ def ratio_evidence(events_canary: FloatArray, events_baseline: FloatArray, rho: 
     offsets, log_weights = half_normal_offsets(sigma)
     centre = max(0.0, tolerance)
     if harm is Direction.INCREASE:
-        deltas, weights = centre + offsets, log_weights
-        centres = np.full(offsets.size, centre)
+        deltas, weights, sides = centre + offsets, log_weights, np.zeros(offsets.size, np.int64)
     elif harm is Direction.DECREASE:
-        deltas, weights = -centre - offsets, log_weights
-        centres = np.full(offsets.size, -centre)
+        deltas, weights, sides = -centre - offsets, log_weights, np.ones(offsets.size, np.int64)
     else:
         deltas = np.concatenate([centre + offsets, -centre - offsets])
         weights = np.concatenate([log_weights, log_weights]) + math.log(0.5)
-        centres = np.concatenate([np.full(offsets.size, centre), np.full(offsets.size, -centre)])
+        sides = np.repeat(np.arange(2, dtype=np.int64), offsets.size)
     if k_t.size:
         ratios = _log_lr_path(deltas, k_c, k_t, share)
         if centre > 0.0:
-            ratios = ratios - _log_lr_path(centres, k_c, k_t, share)
+            # Each alternative is measured against its own side's centre: one path per side.
+            centres = _log_lr_path(np.array([centre, -centre]), k_c, k_t, share)
+            ratios = ratios - centres[sides]
         path = logsumexp(ratios + weights[:, None], axis=0)
         log_e_now = float(path[-1])
         log_e = max(0.0, float(path.max()))
